@@ -93,8 +93,10 @@ static int afc_check_id(struct genl_info *info, u32 *id)
 {
 	struct nlattr *attr = info->attrs[AFCLUSTER_A_NODE_ID];
 
-	if (GENL_REQ_ATTR_CHECK(info, AFCLUSTER_A_NODE_ID))
+	if (GENL_REQ_ATTR_CHECK(info, AFCLUSTER_A_NODE_ID)) {
+		NL_SET_ERR_MSG(info->extack, "NODE_ID is required");
 		return -EINVAL;
+	}
 	*id = nla_get_u32(attr);
 	if (*id > afc.max_nodes) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attr,
@@ -150,8 +152,10 @@ static int afc_nl_cluster_set(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *attr = info->attrs[AFCLUSTER_A_LOCAL_NODE];
 	u32 local;
 
-	if (GENL_REQ_ATTR_CHECK(info, AFCLUSTER_A_LOCAL_NODE))
+	if (GENL_REQ_ATTR_CHECK(info, AFCLUSTER_A_LOCAL_NODE)) {
+		NL_SET_ERR_MSG(info->extack, "LOCAL_NODE is required");
 		return -EINVAL;
+	}
 	local = nla_get_u32(attr);
 	if (local > afc.max_nodes) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attr,

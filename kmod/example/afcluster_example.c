@@ -36,6 +36,17 @@ static const char * const event_names[] = {
 	[AFCLUSTER_EVENT_REMOVED] = "removed",
 };
 
+static const char * const cause_names[] = {
+	[AFCLUSTER_CAUSE_ADMIN] = "admin",
+	[AFCLUSTER_CAUSE_KERNEL] = "kernel",
+	[AFCLUSTER_CAUSE_LEASE] = "lease",
+};
+
+static const char *cause_name(unsigned int cause)
+{
+	return cause < ARRAY_SIZE(cause_names) ? cause_names[cause] : "?";
+}
+
 static const char *state_name(unsigned int state)
 {
 	return state < ARRAY_SIZE(state_names) ? state_names[state] : "?";
@@ -49,15 +60,15 @@ static int example_event(struct notifier_block *nb, unsigned long action,
 	if (action >= ARRAY_SIZE(event_names))
 		return NOTIFY_DONE;
 	if (action == AFCLUSTER_EVENT_STATE)
-		pr_info("event seq=%llu node=%u %s %s->%s cause=%u\n", ev->seq,
+		pr_info("event seq=%llu node=%u %s %s->%s cause=%s\n", ev->seq,
 			ev->node->id, event_names[action],
 			state_name(ev->old_state), state_name(ev->node->state),
-			ev->cause);
+			cause_name(ev->cause));
 	else
-		pr_info("event seq=%llu node=%u %s state=%s addrs=%u cause=%u\n",
+		pr_info("event seq=%llu node=%u %s state=%s addrs=%u cause=%s\n",
 			ev->seq, ev->node->id, event_names[action],
 			state_name(ev->node->state), ev->node->n_addrs,
-			ev->cause);
+			cause_name(ev->cause));
 	return NOTIFY_OK;
 }
 
