@@ -231,26 +231,29 @@ err_free:
 	return err;
 }
 
-/* NODE_GET's policy serves the do; a dump takes no attribute. */
-static int afc_nl_node_dump_start(struct netlink_callback *cb)
-{
-	struct nlattr **tb = afc_dump_attrs(cb);
-	struct nlattr *attr = tb[AFCLUSTER_A_NODE_ID] ?: tb[AFCLUSTER_A_NODE_ADDR];
-
-	if (attr) {
-		NL_SET_ERR_MSG_ATTR(cb->extack, attr,
-				    "a node dump takes no node id or address");
-		return -EINVAL;
-	}
-	return 0;
-}
+/*
+ * Dump requests are checked by the first dumpit call, not by .start:
+ * 6.1 gives .start no extack to carry the message.
+ */
 
 /* Resumable: cb->args[0] is the next node id to look at. */
 static int afc_nl_node_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	u32 id = cb->args[0] ?: 1;
+	struct nlattr **tb, *attr;
 	struct afc_node *node;
 	void *hdr;
+
+	if (!cb->args[0]) {
+		/* NODE_GET's policy serves the do; a dump takes none. */
+		tb = afc_dump_attrs(cb);
+		attr = tb[AFCLUSTER_A_NODE_ID] ?: tb[AFCLUSTER_A_NODE_ADDR];
+		if (attr) {
+			NL_SET_ERR_MSG_ATTR(cb->extack, attr,
+					    "a node dump takes no node id or address");
+			return -EINVAL;
+		}
+	}
 
 	mutex_lock(&afc.lock);
 	cb->seq = afc.gen;
@@ -414,39 +417,28 @@ static int afc_check_since(u64 since, struct netlink_ext_ack *extack)
 	return 0;
 }
 
-static int afc_nl_event_start(struct netlink_callback *cb)
-{
-	struct afc_event_dump *ctx = (void *)cb->ctx;
-	struct nlattr *attr = afc_dump_attrs(cb)[AFCLUSTER_A_SINCE_SEQ];
-	u64 since = attr ? nla_get_u64(attr) : 0;
-	int err;
-
-	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
-	mutex_lock(&afc.lock);
-	err = afc_check_since(since, cb->extack);
-	mutex_unlock(&afc.lock);
-	if (err) {
-		NL_SET_BAD_ATTR(cb->extack, attr);
-		return err;
-	}
-	ctx->next = since + 1;
-	return 0;
-}
-
 static int afc_nl_event_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct afc_event_dump *ctx = (void *)cb->ctx;
 	const struct afc_event_rec *rec;
+	struct nlattr *attr;
 	void *hdr;
 	int err;
 
-	mutex_lock(&afc.lock);
-	/* Events may have pushed the rest out of the history meanwhile. */
-	err = afc_check_since(ctx->next - 1, cb->extack);
-	if (err) {
-		mutex_unlock(&afc.lock);
-		return err;
+	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
+	if (!ctx->next) {
+		attr = afc_dump_attrs(cb)[AFCLUSTER_A_SINCE_SEQ];
+		ctx->next = (attr ? nla_get_u64(attr) : 0) + 1;
+		NL_SET_BAD_ATTR(cb->extack, attr);
 	}
+
+	mutex_lock(&afc.lock);
+	/* Also later: events may push the rest out of the history. */
+	err = afc_check_since(ctx->next - 1, cb->extack);
+	if (err)
+		goto out;
+	NL_SET_BAD_ATTR(cb->extack, NULL);
+
 	for (; ctx->next <= afc.seq; ctx->next++) {
 		rec = afc_event_rec(ctx->next);
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
@@ -461,8 +453,10 @@ static int afc_nl_event_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		skb_put_data(skb, rec->data, rec->len);
 		genlmsg_end(skb, hdr);
 	}
+	err = skb->len;
+out:
 	mutex_unlock(&afc.lock);
-	return skb->len;
+	return err;
 }
 
 static const struct genl_ops afc_genl_ops[] = {
@@ -482,7 +476,6 @@ static const struct genl_ops afc_genl_ops[] = {
 	{
 		.cmd = AFCLUSTER_CMD_NODE_GET,
 		.doit = afc_nl_node_get,
-		.start = afc_nl_node_dump_start,
 		.dumpit = afc_nl_node_dump,
 		.policy = afc_node_get_policy,
 		.maxattr = AFCLUSTER_A_MAX,
@@ -510,7 +503,6 @@ static const struct genl_ops afc_genl_ops[] = {
 	},
 	{
 		.cmd = AFCLUSTER_CMD_EVENT_GET,
-		.start = afc_nl_event_start,
 		.dumpit = afc_nl_event_dump,
 		.policy = afc_event_get_policy,
 		.maxattr = AFCLUSTER_A_MAX,

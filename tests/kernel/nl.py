@@ -144,13 +144,17 @@ class NlError(OSError):
         self.miss_type = miss_type
 
 
-def parse_error(payload, flags):
+def parse_error(payload, flags, done=False):
+    """An NLMSG_ERROR's (or, done=True, an NLMSG_DONE's) error and extack."""
     err = -struct.unpack_from("=i", payload)[0]
     msg = offset = miss = None
     if flags & NLM_F_ACK_TLVS:
-        # The original request's header follows (capped: header only).
-        inner_len = NLMSGHDR.unpack_from(payload, 4)[0]
-        tlv_off = 4 + (NLMSGHDR.size if flags & 0x100 else align4(inner_len))
+        if done:
+            tlv_off = 4
+        else:
+            # The request's header follows (capped: the header only).
+            inner_len = NLMSGHDR.unpack_from(payload, 4)[0]
+            tlv_off = 4 + (NLMSGHDR.size if flags & 0x100 else align4(inner_len))
         for t, p in parse_attrs(payload[tlv_off:]):
             if t == NLMSGERR_ATTR_MSG:
                 msg = p.rstrip(b"\0").decode()
@@ -245,7 +249,7 @@ class Genl:
                 if typ == NLMSG_DONE:
                     err = -struct.unpack_from("=i", p)[0] if len(p) >= 4 else 0
                     if err:
-                        e, msg, offs, miss = parse_error(p, fl)
+                        e, msg, offs, miss = parse_error(p, fl, done=True)
                         raise NlError(err, msg, offs, miss)
                     if not (flags & NLM_F_ACK) or dump:
                         return out
