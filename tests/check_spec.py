@@ -9,11 +9,14 @@ two are compared name by name, value by value, in both directions (nothing
 in one that is missing in the other).  The C names expected from the spec
 follow the rules of the kernel's ynl-gen-c.py (name-prefix, enum-name,
 c-family-name, ...), so a uapi header generated from the spec would carry
-the same names, with the exceptions listed in HEADER_ONLY below.
+the same names, but for the "deliberate differences" noted below.  Two more
+tests run YNL's codec with the spec against a fake netlink socket (no kernel
+family needed): EVENT_GET replies (cmd NODE_EVENT) must come back as the
+dump's result, notifications and node-addr must encode/decode as expected.
 
 Runs on the host:
     python3 tests/check_spec.py [--spec FILE] [--uapi DIR] [--ynl DIR]
-or  python3 -m pytest tests/check_spec.py
+or  python3 -m pytest tests/check_spec.py      (pytest is not required)
 Exit status is non-zero on any mismatch.  The environment variables
 AFCLUSTER_SPEC, AFCLUSTER_UAPI_DIR (the -I directory holding
 linux/afcluster.h) and AFCLUSTER_YNL_DIR (default /opt/afcluster/ynl)

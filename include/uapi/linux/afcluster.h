@@ -9,7 +9,7 @@
  * Requests (family "afcluster", version 1):
  *   CLUSTER_GET  do    -> MAX_NODES LOCAL_NODE NODE_COUNT UP_COUNT SEQ
  *                         OLDEST_SEQ HISTORY_LEN
- *   CLUSTER_SET  do    LOCAL_NODE                        (CAP_NET_ADMIN)
+ *   CLUSTER_SET  do    LOCAL_NODE
  *   NODE_GET     do    NODE_ID | NODE_ADDR -> one node + SEQ
  *                dump  -> every node, each message with SEQ; a dump that
  *                         raced with a change is flagged NLM_F_DUMP_INTR
@@ -17,10 +17,14 @@
  *   NODE_SET     do    NODE_ID [NODE_STATE NODE_NAME NODE_ADDR* NODE_LEASE_MS]
  *                      NODE_ADDRs, when present, replace the address list;
  *                      any NODE_SET renews the node's lease.
- *   NODE_DEL     do    NODE_ID                           (CAP_NET_ADMIN)
+ *   NODE_DEL     do    NODE_ID
  *   EVENT_GET    dump  [SINCE_SEQ] -> the NODE_EVENT messages with
  *                         seq > SINCE_SEQ, in order, or ERANGE when the
  *                         history no longer reaches back that far.
+ *
+ * CLUSTER_SET and the NODE_NEW, NODE_SET and NODE_DEL requests need
+ * CAP_NET_ADMIN; anyone may read and join the group. The family exists in
+ * the initial network namespace only.
  *
  * Multicast group "events": one NODE_EVENT per change of the table, with
  * the node's full new description (NODE_ID NODE_STATE NODE_NAME NODE_ADDR*
