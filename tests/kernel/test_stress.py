@@ -251,3 +251,49 @@ def test_example_module_receives_events(module):
     assert r.returncode != 0
     lst.close()
     c.close()
+
+
+def test_unload_during_storm(module):
+    """rmmod while writers, a lease timer, listeners and dumps are busy."""
+    for round_ in range(3):
+        c = module.load(max_nodes=1024)
+        for i in range(1, 201):
+            c.new(i, state="up", lease=50 + i, addrs=[f"10.9.{i >> 8}.{i & 255}"])
+        stop = threading.Event()
+
+        def hammer(seed):
+            r = random.Random(seed)
+            try:
+                w = Client()
+                lst = Client(rcvbuf=4096)
+                lst.subscribe()
+                while not stop.is_set():
+                    op = r.random()
+                    try:
+                        if op < 0.6:
+                            w.set(r.randrange(1, 201), state=r.choice(["up", "down"]))
+                        elif op < 0.8:
+                            w.nodes()
+                        else:
+                            w.events_since(0)
+                    except NlError:
+                        pass
+            except OSError:
+                pass      # the family went away under us: expected
+
+        threads = [threading.Thread(target=hammer, args=(s,)) for s in range(3)]
+        for t in threads:
+            t.start()
+        import time
+        time.sleep(0.5 + round_ * 0.3)
+        # The hammering threads keep their sockets; only an open dump may
+        # pin the module for a moment.
+        for _ in range(50):
+            if rmmod("afcluster").returncode == 0:
+                break
+            time.sleep(0.1)
+        assert not loaded("afcluster")
+        stop.set()
+        for t in threads:
+            t.join()
+        c.close()
