@@ -1,0 +1,119 @@
+//! Command-line syntax.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use afcluster::NodeState;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "afcluster",
+    version,
+    about = "Read and change the kernel's cluster node table, and follow its events",
+    after_help = concat!("\
+Examples:
+  afcluster add 1 --name alpha --addr 10.0.0.1 --addr fd00::1 --state up
+  afcluster set 1 --state goingdown
+  afcluster node 10.0.0.1          # which node owns this address
+  afcluster nodes --json
+  afcluster events --since 0 --follow
+
+", "Exit status:
+  0  success
+  1  the kernel refused the request, or another error
+  2  bad command line
+  3  the afcluster module is not loaded
+  4  permission denied (changes need CAP_NET_ADMIN)
+  5  no such node or address
+  6  events were lost beyond the kernel's history (events --follow)")
+)]
+pub struct Cli {
+    /// Print JSON (one object per line for `events`) instead of tables
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Show the table's summary: max nodes, local node, counts, sequence, history
+    Info,
+    /// List every node
+    Nodes,
+    /// Show one node, by id or by any of its addresses
+    Node {
+        /// A node id or an IPv4/IPv6 address
+        #[arg(value_parser = parse_node_ref)]
+        node: NodeRef,
+    },
+    /// Add a node (needs CAP_NET_ADMIN)
+    Add {
+        id: u32,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Change a node; any `set` also renews the node's lease (needs CAP_NET_ADMIN)
+    Set {
+        id: u32,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Remove a node (needs CAP_NET_ADMIN)
+    Del { id: u32 },
+    /// Set this machine's node id, 0 for none (needs CAP_NET_ADMIN)
+    Local { id: u32 },
+    /// Print events: the kernel's history, or those after --since, then
+    /// with --follow every new one as it happens (like `ip monitor`)
+    Events {
+        /// Replay the events after this sequence number
+        #[arg(long, value_name = "SEQ")]
+        since: Option<u64>,
+        /// Keep printing new events; lost ones are replayed from the history
+        #[arg(long, short)]
+        follow: bool,
+    },
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ChangeArgs {
+    /// The node's name (at most 63 bytes)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// An address of the node; repeat for several (at most 16). They replace
+    /// the node's address list
+    #[arg(long = "addr", value_name = "ADDRESS")]
+    pub addrs: Vec<IpAddr>,
+    /// The node's state: neverup (only on add), comingup, up, shutdown,
+    /// goingdown, kcleanup, ucleanup, down
+    #[arg(long)]
+    pub state: Option<NodeState>,
+    /// A lease: the node goes down unless `set` renews it within this time
+    /// (e.g. 500ms, 5s, 2m; 0 removes the lease)
+    #[arg(long, value_parser = parse_lease)]
+    pub lease: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub enum NodeRef {
+    Id(u32),
+    Addr(IpAddr),
+}
+
+fn parse_node_ref(s: &str) -> Result<NodeRef, String> {
+    if let Ok(id) = s.parse() {
+        return Ok(NodeRef::Id(id));
+    }
+    s.parse()
+        .map(NodeRef::Addr)
+        .map_err(|_| format!("'{s}' is neither a node id nor an IPv4/IPv6 address"))
+}
+
+fn parse_lease(s: &str) -> Result<Duration, String> {
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    humantime::parse_duration(s).map_err(|e| format!("'{s}': {e} (e.g. 500ms, 5s, 2m)"))
+}

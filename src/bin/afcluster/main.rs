@@ -1,0 +1,107 @@
+//! `afcluster`: the command-line tool for the afcluster kernel channel.
+
+mod args;
+mod follow;
+mod output;
+
+use std::process::ExitCode;
+
+use afcluster::{message::Attr, Client, Error, NodeChange};
+use clap::Parser;
+
+use args::{ChangeArgs, Cli, Command, NodeRef};
+
+/// Exit codes, documented in `--help`.
+pub mod exit {
+    pub const FAILURE: u8 = 1;
+    pub const NOT_LOADED: u8 = 3;
+    pub const PERMISSION: u8 = 4;
+    pub const NOT_FOUND: u8 = 5;
+    pub const EVENTS_LOST: u8 = 6;
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("afcluster: {}", explain(&e));
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::NotLoaded => exit::NOT_LOADED,
+        Error::PermissionDenied(_) => exit::PERMISSION,
+        Error::NotFound(_) => exit::NOT_FOUND,
+        Error::HistoryGone(_) | Error::EventsLost => exit::EVENTS_LOST,
+        _ => exit::FAILURE,
+    }
+}
+
+/// The error in the user's terms; for a taken address, name its owner.
+fn explain(e: &Error) -> String {
+    if let Error::Kernel(k) = e {
+        if let (libc::EADDRINUSE, Some(Attr::NodeAddr(addr))) = (k.errno, &k.attr) {
+            if let Ok(owner) = Client::connect().and_then(|mut c| c.node_by_addr(*addr)) {
+                return format!("address {addr} already belongs to node {}", owner.node.id);
+            }
+        }
+    }
+    e.to_string()
+}
+
+fn change(a: &ChangeArgs) -> NodeChange {
+    NodeChange {
+        state: a.state,
+        name: a.name.clone(),
+        addrs: (!a.addrs.is_empty()).then(|| a.addrs.clone()),
+        lease_ms: a
+            .lease
+            .map(|d| u32::try_from(d.as_millis()).unwrap_or(u32::MAX)),
+    }
+}
+
+fn run(cli: &Cli) -> afcluster::Result<()> {
+    let mut c = Client::connect()?;
+    match &cli.command {
+        Command::Info => {
+            let i = c.info()?;
+            if cli.json {
+                output::json(&i)?
+            } else {
+                output::info(&i)?
+            }
+        }
+        Command::Nodes => {
+            let (nodes, seq) = c.snapshot()?;
+            if cli.json {
+                output::json(&serde_json::json!({ "seq": seq, "nodes": nodes }))?
+            } else {
+                output::nodes(&nodes)?
+            }
+        }
+        Command::Node { node } => {
+            let r = match node {
+                NodeRef::Id(id) => c.node(*id)?,
+                NodeRef::Addr(a) => c.node_by_addr(*a)?,
+            };
+            if cli.json {
+                output::json(&r)?
+            } else {
+                output::node(&r)?
+            }
+        }
+        Command::Add { id, change: a } => c.add(*id, &change(a))?,
+        Command::Set { id, change: a } => c.set(*id, &change(a))?,
+        Command::Del { id } => c.delete(*id)?,
+        Command::Local { id } => c.set_local(*id)?,
+        Command::Events { since, follow } => {
+            follow::events(&mut c, *since, *follow, cli.json)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! Errors, in the user's terms.
+
+use std::io;
+
+use crate::message::Attr;
+
+/// Linux errno values the library gives a meaning to.
+mod errno {
+    pub const EPERM: i32 = 1;
+    pub const ENOENT: i32 = 2;
+}
+
+/// An error answered by the kernel to one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelError {
+    /// The positive errno.
+    pub errno: i32,
+    /// The extack message, when the kernel gave one.
+    pub message: Option<String>,
+    /// The request's attribute the kernel pointed at, decoded.
+    pub attr: Option<Attr>,
+}
+
+impl std::fmt::Display for KernelError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.message {
+            Some(m) => write!(f, "{m}")?,
+            None => write!(f, "{}", io::Error::from_raw_os_error(self.errno))?,
+        }
+        if let Some(a) = &self.attr {
+            write!(f, " ({})", describe_attr(a))?;
+        }
+        Ok(())
+    }
+}
+
+/// "node address 10.0.0.5", "node id 70000"...
+pub fn describe_attr(a: &Attr) -> String {
+    match a {
+        Attr::NodeId(v) => format!("node id {v}"),
+        Attr::NodeState(v) => format!("node state {v}"),
+        Attr::NodeName(v) => format!("node name {v:?}"),
+        Attr::NodeAddr(v) => format!("address {v}"),
+        Attr::NodeLeaseMs(v) => format!("lease {v} ms"),
+        Attr::LocalNode(v) => format!("local node {v}"),
+        Attr::SinceSeq(v) => format!("since seq {v}"),
+        other => format!("{other:?}"),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "the afcluster kernel module is not loaded (no generic-netlink family \"afcluster\"); \
+         load it with `modprobe afcluster` or `insmod afcluster.ko`"
+    )]
+    NotLoaded,
+
+    #[error("permission denied: changing the node table needs CAP_NET_ADMIN (run as root)")]
+    PermissionDenied(KernelError),
+
+    #[error("{0}")]
+    NotFound(KernelError),
+
+    /// EVENT_GET: the history no longer reaches back (or the module was
+    /// reloaded and its sequence started again).
+    #[error("{0}; dump the table again instead")]
+    HistoryGone(KernelError),
+
+    #[error("{0}")]
+    Kernel(KernelError),
+
+    /// A listener's receive queue overflowed: the kernel dropped events.
+    #[error("events were lost (the listener's receive buffer overflowed)")]
+    EventsLost,
+
+    #[error("malformed message from the kernel: {0}")]
+    Decode(String),
+
+    #[error("the node table changed during each of {0} dumps; try again")]
+    Busy(u32),
+
+    #[error("the kernel did not answer within {0} s")]
+    Timeout(u64),
+
+    #[error("netlink: {0}")]
+    Io(#[from] io::Error),
+}
+
+impl Error {
+    /// Classify a kernel answer.
+    pub fn from_kernel(e: KernelError) -> Error {
+        match e.errno {
+            errno::EPERM => Error::PermissionDenied(e),
+            errno::ENOENT => Error::NotFound(e),
+            _ => Error::Kernel(e),
+        }
+    }
+
+    /// The errno the kernel answered, if it was a kernel answer.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            Error::PermissionDenied(k)
+            | Error::NotFound(k)
+            | Error::HistoryGone(k)
+            | Error::Kernel(k) => Some(k.errno),
+            Error::Io(e) => e.raw_os_error(),
+            _ => None,
+        }
+    }
+}
+
+impl From<netlink_packet_core::DecodeError> for Error {
+    fn from(e: netlink_packet_core::DecodeError) -> Self {
+        Error::Decode(e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

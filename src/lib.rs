@@ -1,0 +1,20 @@
+//! Client library for afcluster, the kernel's table of cluster nodes whose
+//! every change is broadcast over generic netlink (the `AF_CLUSTER` channel
+//! proposed for keepalived in 2002).
+//!
+//! - [`Client`]: requests (read the table, change it, replay events).
+//! - [`EventListener`]: a non-blocking multicast socket for a mio loop.
+//! - [`uapi`]: the ABI numbers, generated from the kernel header.
+
+pub mod client;
+pub mod error;
+pub mod listener;
+pub mod message;
+pub mod netlink;
+pub mod types;
+pub mod uapi;
+
+pub use client::{Client, Dump};
+pub use error::{Error, KernelError, Result};
+pub use listener::{EventListener, Notification};
+pub use types::{Cause, ClusterInfo, Event, EventKind, Node, NodeChange, NodeReply, NodeState};
