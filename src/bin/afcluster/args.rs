@@ -74,6 +74,10 @@ pub enum Command {
         /// Keep printing new events; lost ones are replayed from the history
         #[arg(long, short)]
         follow: bool,
+        /// Receive buffer of the --follow socket in bytes; a small one loses
+        /// events under bursts, which are then replayed
+        #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+        rcvbuf: usize,
     },
 }
 

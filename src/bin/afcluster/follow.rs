@@ -7,8 +7,6 @@ use mio::{Events, Interest, Poll, Token};
 
 use crate::output;
 
-/// Receive buffer of the follower: room for bursts without loss.
-const RCVBUF: usize = 1 << 20;
 const LISTENER: Token = Token(0);
 
 fn print(e: &Event, json: bool) -> io::Result<()> {
@@ -30,19 +28,21 @@ fn replay(c: &mut Client, since: u64, json: bool) -> Result<u64> {
     Ok(last)
 }
 
-pub fn events(c: &mut Client, since: Option<u64>, follow: bool, json: bool) -> Result<()> {
-    if !follow {
+/// `follow`: the receive buffer of the follower's socket, or None to only
+/// print the history.
+pub fn events(c: &mut Client, since: Option<u64>, follow: Option<usize>, json: bool) -> Result<()> {
+    let Some(rcvbuf) = follow else {
         let since = match since {
             Some(s) => s,
             None => c.info()?.oldest_seq.saturating_sub(1),
         };
         replay(c, since, json)?;
         return Ok(());
-    }
+    };
 
     // Subscribe first, then replay: nothing can fall between the two, and
     // what arrives twice is recognised by its sequence number.
-    let mut listener = EventListener::new(Some(RCVBUF))?;
+    let mut listener = EventListener::new(Some(rcvbuf))?;
     let mut last = match since {
         Some(s) => replay(c, s, json)?,
         None => c.info()?.seq,

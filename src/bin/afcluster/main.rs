@@ -99,8 +99,12 @@ fn run(cli: &Cli) -> afcluster::Result<()> {
         Command::Set { id, change: a } => c.set(*id, &change(a))?,
         Command::Del { id } => c.delete(*id)?,
         Command::Local { id } => c.set_local(*id)?,
-        Command::Events { since, follow } => {
-            follow::events(&mut c, *since, *follow, cli.json)?;
+        Command::Events {
+            since,
+            follow,
+            rcvbuf,
+        } => {
+            follow::events(&mut c, *since, follow.then_some(*rcvbuf), cli.json)?;
         }
     }
     Ok(())
