@@ -62,6 +62,7 @@ struct afc_state {
 	struct delayed_work lease_work;
 	unsigned long lease_next;	/* when lease_work is due */
 	bool lease_scheduled;
+	bool lease_stopped;		/* unloading: leases no longer expire */
 	u32 leases_armed;
 };
 

@@ -14,7 +14,8 @@ static void afc_lease_schedule(unsigned long deadline)
 {
 	unsigned long now = jiffies;
 
-	if (afc.lease_scheduled && !time_after(afc.lease_next, deadline))
+	if (afc.lease_stopped ||
+	    (afc.lease_scheduled && !time_after(afc.lease_next, deadline)))
 		return;
 	afc.lease_next = deadline;
 	afc.lease_scheduled = true;
@@ -91,8 +92,14 @@ void afc_lease_init(void)
 	INIT_DELAYED_WORK(&afc.lease_work, afc_lease_work);
 }
 
-/* The work may re-arm itself; cancel_delayed_work_sync() copes with that. */
+/*
+ * Stop expiring leases before the family goes away, so that no event is
+ * broadcast on an unregistered family. Nothing re-arms the work after this.
+ */
 void afc_lease_exit(void)
 {
+	mutex_lock(&afc.lock);
+	afc.lease_stopped = true;
+	mutex_unlock(&afc.lock);
 	cancel_delayed_work_sync(&afc.lease_work);
 }

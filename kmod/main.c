@@ -75,9 +75,10 @@ err_table:
 
 static void __exit afc_exit(void)
 {
-	/* No request runs after this; API users are gone (module refs). */
-	afc_netlink_exit();
+	/* API users are gone (they hold module references). */
 	afc_lease_exit();
+	/* Waits for requests in flight; none starts after it. */
+	afc_netlink_exit();
 	afc_events_exit();
 	afc_table_exit();
 	pr_info("unloaded\n");
