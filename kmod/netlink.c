@@ -338,25 +338,10 @@ static int afc_parse_change(struct genl_info *info, struct afc_change *c)
 	return 0;
 }
 
-static int afc_nl_node_new(struct sk_buff *skb, struct genl_info *info)
+/* NODE_NEW and NODE_SET: the same attributes, for a new or a known node. */
+static int afc_nl_node_edit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct afc_change *c;
-	int err;
-
-	c = kzalloc(sizeof(*c), GFP_KERNEL);
-	if (!c)
-		return -ENOMEM;
-	mutex_lock(&afc.lock);
-	err = afc_parse_change(info, c) ?: afc_node_add(c, info->extack);
-	if (err == -EEXIST)
-		NL_SET_BAD_ATTR(info->extack, info->attrs[AFCLUSTER_A_NODE_ID]);
-	mutex_unlock(&afc.lock);
-	kfree(c);
-	return err;
-}
-
-static int afc_nl_node_set(struct sk_buff *skb, struct genl_info *info)
-{
+	bool new = info->genlhdr->cmd == AFCLUSTER_CMD_NODE_NEW;
 	struct afc_change *c;
 	int err;
 
@@ -365,16 +350,18 @@ static int afc_nl_node_set(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 	mutex_lock(&afc.lock);
 	err = afc_parse_change(info, c);
-	if (!err) {
-		c->renew_lease = true;
-		err = afc_node_change(c, info->extack);
-		if (err == -ENOENT)
-			NL_SET_BAD_ATTR(info->extack,
-					info->attrs[AFCLUSTER_A_NODE_ID]);
-		else if (err == -EINVAL)
-			NL_SET_BAD_ATTR(info->extack,
-					info->attrs[AFCLUSTER_A_NODE_STATE]);
-	}
+	if (err)
+		goto out;
+	c->renew_lease = !new;
+	err = new ? afc_node_add(c, info->extack) :
+		    afc_node_change(c, info->extack);
+	/* Point at what the table refused: the node, or the state. */
+	if (err == -EEXIST || err == -ENOENT)
+		NL_SET_BAD_ATTR(info->extack, info->attrs[AFCLUSTER_A_NODE_ID]);
+	else if (err == -EINVAL)
+		NL_SET_BAD_ATTR(info->extack,
+				info->attrs[AFCLUSTER_A_NODE_STATE]);
+out:
 	mutex_unlock(&afc.lock);
 	kfree(c);
 	return err;
@@ -482,14 +469,14 @@ static const struct genl_ops afc_genl_ops[] = {
 	},
 	{
 		.cmd = AFCLUSTER_CMD_NODE_NEW,
-		.doit = afc_nl_node_new,
+		.doit = afc_nl_node_edit,
 		.policy = afc_node_edit_policy,
 		.maxattr = AFCLUSTER_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = AFCLUSTER_CMD_NODE_SET,
-		.doit = afc_nl_node_set,
+		.doit = afc_nl_node_edit,
 		.policy = afc_node_edit_policy,
 		.maxattr = AFCLUSTER_A_MAX,
 		.flags = GENL_ADMIN_PERM,
