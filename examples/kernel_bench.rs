@@ -49,9 +49,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let changes = 20_000u32;
     let mut listener = EventListener::new(Some(64 << 20))?;
     for i in 0..changes {
-        let state = if i % 2 == 0 { NodeState::Down } else { NodeState::Up };
+        let state = if i % 2 == 0 {
+            NodeState::Down
+        } else {
+            NodeState::Up
+        };
         let id = 1 + (i / 2) % NODES;
-        c.set(id, &NodeChange { state: Some(state), ..Default::default() })?;
+        c.set(
+            id,
+            &NodeChange {
+                state: Some(state),
+                ..Default::default()
+            },
+        )?;
     }
     let mut notes = Vec::with_capacity(changes as usize);
     let start = Instant::now();

@@ -157,6 +157,7 @@ fn kernel_error(errno: i32, flags: u16, tlvs_after: &[u8], request: &[u8]) -> Ke
 }
 
 /// What one message of a reply stream is.
+#[derive(Debug, PartialEq, Eq)]
 pub enum Reply<T> {
     Message(NetlinkHeader, T),
     Ack,
@@ -196,7 +197,7 @@ where
                 let inner = (inner + 3) & !3;
                 let tlvs = e.header.get(inner..).unwrap_or(&[]);
                 Err(Error::from_kernel(kernel_error(
-                    -code.get(),
+                    code.get().saturating_neg(),
                     header.flags,
                     tlvs,
                     request,
@@ -204,7 +205,7 @@ where
             }
         },
         NetlinkPayload::Done(d) if d.code < 0 => Err(Error::from_kernel(kernel_error(
-            -d.code,
+            d.code.saturating_neg(),
             header.flags,
             &d.extended_ack,
             request,
