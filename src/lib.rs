@@ -11,10 +11,12 @@ pub mod error;
 pub mod listener;
 pub mod message;
 pub mod netlink;
+pub mod reflection;
 pub mod types;
 pub mod uapi;
 
 pub use client::{Client, Dump};
 pub use error::{Error, KernelError, Result};
 pub use listener::{EventListener, Notification};
+pub use reflection::{Applied, Reflection};
 pub use types::{Cause, ClusterInfo, Event, EventKind, Node, NodeChange, NodeReply, NodeState};
