@@ -64,7 +64,7 @@ impl Client {
         attrs: Vec<Attr>,
         dump: bool,
     ) -> Result<Vec<(netlink_packet_core::NetlinkHeader, AfcMessage)>> {
-        let req = netlink::request(cmd, attrs);
+        let req = AfcMessage::new(cmd, attrs);
         netlink::transact(&mut self.sock, self.family.id, req, dump).map_err(|e| match e {
             // A family that vanished mid-session: the module was unloaded.
             Error::NotFound(k) if k.message.is_none() && k.attr.is_none() => Error::NotLoaded,

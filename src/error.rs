@@ -80,8 +80,11 @@ pub enum Error {
     #[error("the node table changed during each of {0} dumps; try again")]
     Busy(u32),
 
-    #[error("the kernel did not answer within {0} s")]
-    Timeout(u64),
+    /// The read timeout of the request socket passed (see
+    /// `client::REQUEST_TIMEOUT`); the kernel answers at once, so this
+    /// means something is badly wrong.
+    #[error("the kernel did not answer the request in time")]
+    Timeout,
 
     #[error("netlink: {0}")]
     Io(#[from] io::Error),

@@ -22,7 +22,7 @@ use netlink_packet_generic::{GenlFamily, GenlMessage};
 use netlink_sys::{protocols::NETLINK_GENERIC, Socket, SocketAddr};
 
 use crate::error::{Error, KernelError, Result};
-use crate::message::{AfcMessage, Attr};
+use crate::message::Attr;
 
 /// nlctrl's fixed family id (GENL_ID_CTRL).
 pub const GENL_ID_CTRL: u16 = 0x10;
@@ -234,7 +234,7 @@ where
     let mut out = Vec::new();
     loop {
         let buf = sock.recv().map_err(|e| match e.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::Timeout(5),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::Timeout,
             _ => Error::Io(e),
         })?;
         for (header, bytes) in split_messages(&buf)? {
@@ -315,9 +315,4 @@ impl std::fmt::Debug for GenlSocket {
             .field("seq", &self.seq)
             .finish()
     }
-}
-
-/// An AfcMessage request for `transact`.
-pub fn request(cmd: u8, attrs: Vec<Attr>) -> AfcMessage {
-    AfcMessage::new(cmd, attrs)
 }
