@@ -7,6 +7,8 @@
 //! - [`uapi`]: the ABI numbers, generated from the kernel header.
 
 pub mod client;
+pub mod config;
+pub mod control;
 pub mod error;
 pub mod listener;
 pub mod message;

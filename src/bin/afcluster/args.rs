@@ -1,6 +1,7 @@
 //! Command-line syntax.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use afcluster::NodeState;
@@ -18,6 +19,7 @@ Examples:
   afcluster node 10.0.0.1          # which node owns this address
   afcluster nodes --json
   afcluster events --since 0 --follow
+  afcluster status                 # what afclusterd reflects
 
 ", "Exit status:
   0  success
@@ -26,7 +28,8 @@ Examples:
   3  the afcluster module is not loaded
   4  permission denied (changes need CAP_NET_ADMIN)
   5  no such node or address
-  6  events were lost beyond the kernel's history (events --follow)")
+  6  events were lost beyond the kernel's history (events --follow)
+  7  afclusterd is not running (status)")
 )]
 pub struct Cli {
     /// Print JSON (one object per line for `events`) instead of tables
@@ -78,6 +81,13 @@ pub enum Command {
         /// events under bursts, which are then replayed
         #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
         rcvbuf: usize,
+    },
+    /// Show afclusterd's reflection of the table, its freshness and its
+    /// counters, read from the daemon's control socket
+    Status {
+        /// The daemon's control socket
+        #[arg(long, value_name = "PATH", default_value = afcluster::control::DEFAULT_SOCKET)]
+        socket: PathBuf,
     },
 }
 

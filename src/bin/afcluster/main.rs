@@ -4,7 +4,9 @@ mod args;
 mod follow;
 mod output;
 
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use afcluster::{message::Attr, Client, Error, NodeChange};
 use clap::Parser;
@@ -18,16 +20,47 @@ pub mod exit {
     pub const PERMISSION: u8 = 4;
     pub const NOT_FOUND: u8 = 5;
     pub const EVENTS_LOST: u8 = 6;
+    pub const DAEMON_NOT_RUNNING: u8 = 7;
 }
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
+    if let Command::Status { socket } = &cli.command {
+        return status(socket, cli.json);
+    }
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("afcluster: {}", explain(&e));
             ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+/// `status` talks to the daemon, not to the kernel.
+fn status(socket: &Path, json: bool) -> ExitCode {
+    use afcluster::control::{query_status, render_status, ControlError};
+    let result = query_status(socket, Duration::from_secs(5)).and_then(|s| {
+        let io = |source| ControlError::Io {
+            path: "stdout".into(),
+            source,
+        };
+        if json {
+            output::json(&s).map_err(io)
+        } else {
+            render_status(&s, &mut std::io::stdout().lock()).map_err(io)
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("afcluster: {e}");
+            ExitCode::from(match e {
+                ControlError::NotRunning(_) => exit::DAEMON_NOT_RUNNING,
+                ControlError::PermissionDenied(_) => exit::PERMISSION,
+                _ => exit::FAILURE,
+            })
         }
     }
 }
@@ -106,6 +139,7 @@ fn run(cli: &Cli) -> afcluster::Result<()> {
         } => {
             follow::events(&mut c, *since, follow.then_some(*rcvbuf), cli.json)?;
         }
+        Command::Status { .. } => unreachable!("handled before connecting"),
     }
     Ok(())
 }

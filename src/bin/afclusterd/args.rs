@@ -1,0 +1,56 @@
+//! Command-line flags, in keepalived's spirit.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "afclusterd",
+    version,
+    about = "Keep an exact reflection of the kernel's cluster node table, driven by its events",
+    after_help = "\
+Signals:
+  SIGHUP    reload the configuration (a bad file keeps the running one)
+  SIGTERM   stop (also SIGINT)
+  SIGUSR1   write a state dump to state_dump_file
+
+Exit status:
+  0  stopped cleanly, or -t found the configuration valid
+  1  the configuration is invalid, or the daemon could not start"
+)]
+pub struct Args {
+    /// Configuration file, in keepalived's language
+    #[arg(
+        short = 'f',
+        long = "use-file",
+        visible_alias = "config",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Stay in the foreground (the default under systemd)
+    #[arg(short = 'n', long)]
+    pub dont_fork: bool,
+
+    /// Log to the console (stderr) instead of syslog
+    #[arg(short = 'l', long)]
+    pub log_console: bool,
+
+    /// Detailed log: every event, replay and script run (RUST_LOG overrides)
+    #[arg(short = 'D', long)]
+    pub log_detail: bool,
+
+    /// Check the configuration, print what is wrong, and exit
+    #[arg(short = 't', long)]
+    pub config_test: bool,
+
+    /// Pid file; it is also a lock against a second daemon
+    #[arg(
+        short = 'p',
+        long = "pid",
+        value_name = "FILE",
+        default_value = "/run/afclusterd.pid"
+    )]
+    pub pid_file: PathBuf,
+}

@@ -1,0 +1,130 @@
+//! `afclusterd`: keeps an exact, event-driven reflection of the kernel's
+//! cluster node table (see the crate's README for the whole picture).
+
+mod args;
+mod control_server;
+mod daemon;
+mod daemonize;
+mod logging;
+mod notify_hook;
+mod pid_file;
+mod service;
+mod state_dump;
+mod sync;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use afcluster::config::{self, Config};
+use clap::Parser;
+use log::{error, info, warn};
+
+use args::Args;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let (config, path) = match load_config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if args.config_test {
+        for w in &config.warnings {
+            eprintln!("warning: {w}");
+        }
+        eprintln!("afclusterd: configuration {} is valid", path.display());
+        return ExitCode::SUCCESS;
+    }
+    // systemd runs us in the foreground and collects stderr.
+    let under_systemd =
+        std::env::var_os("NOTIFY_SOCKET").is_some() || std::env::var_os("INVOCATION_ID").is_some();
+    let foreground = args.dont_fork || under_systemd;
+    let readiness = if foreground {
+        None
+    } else {
+        match daemonize::daemonize(args.log_console) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("afclusterd: cannot go to the background: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    logging::init(foreground || args.log_console, args.log_detail);
+    for w in &config.warnings {
+        warn!("{w}");
+    }
+    match start(config, &path, &args.pid_file) {
+        Ok((mut d, pid)) => {
+            if let Some(r) = readiness {
+                r.ready();
+            }
+            let result = d.run();
+            d.shutdown();
+            pid.remove();
+            match result {
+                Ok(()) => {
+                    info!("stopped");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    error!("event loop failed: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Err(e) => {
+            error!("{e}");
+            if let Some(r) = readiness {
+                r.failed(&e);
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn start(
+    config: Config,
+    path: &Path,
+    pid_path: &Path,
+) -> Result<(daemon::Daemon, pid_file::PidFile), String> {
+    let pid = pid_file::PidFile::create(pid_path).map_err(|e| e.to_string())?;
+    info!(
+        "afclusterd {} starting (pid {}, config {})",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id(),
+        path.display()
+    );
+    match daemon::Daemon::new(config, path) {
+        Ok(d) => Ok((d, pid)),
+        Err(e) => {
+            pid.remove();
+            Err(e.to_string())
+        }
+    }
+}
+
+/// The named file must exist; the default one may be absent (defaults
+/// then apply), so that the daemon runs out of the box.
+fn load_config(args: &Args) -> Result<(Config, PathBuf), String> {
+    let (path, named) = match &args.config {
+        Some(p) => (p.clone(), true),
+        None => (PathBuf::from(config::DEFAULT_PATH), false),
+    };
+    if !named && !path.exists() {
+        return Ok((Config::defaults(&path), path));
+    }
+    // Absolute, so that SIGHUP finds it after the chdir to /.
+    let path = std::path::absolute(&path).unwrap_or(path);
+    match Config::load(&path) {
+        Ok(c) => Ok((c, path)),
+        Err(e) => Err(format!(
+            "{e}\nafclusterd: configuration {} is invalid ({} error{})",
+            path.display(),
+            e.0.len(),
+            if e.0.len() == 1 { "" } else { "s" }
+        )),
+    }
+}

@@ -1,0 +1,255 @@
+//! `global_defs { ... }`: the daemon's own settings.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::parse::{Block, ConfigError, Location, Statement, Word};
+use super::words;
+use crate::control::DEFAULT_SOCKET;
+
+/// A command run by the daemon: keepalived's quoted "path args..." form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Script {
+    pub argv: Vec<String>,
+    /// Where it was configured, for log messages.
+    pub loc: Location,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GlobalDefs {
+    pub router_id: String,
+    pub control_socket: PathBuf,
+    pub control_socket_mode: u32,
+    /// Run on every node state change, with node id, old state, new state
+    /// and seq appended to its arguments.
+    pub notify_node: Option<Script>,
+    /// A notify_node run still going after this is killed.
+    pub notify_node_timeout: Duration,
+    /// Where SIGUSR1 writes the state dump.
+    pub state_dump_file: PathBuf,
+    /// Receive buffer of the event socket; None: the kernel's default.
+    pub events_rcv_bufs: Option<usize>,
+}
+
+impl Default for GlobalDefs {
+    fn default() -> GlobalDefs {
+        GlobalDefs {
+            router_id: String::new(),
+            control_socket: PathBuf::from(DEFAULT_SOCKET),
+            control_socket_mode: 0o660,
+            notify_node: None,
+            notify_node_timeout: Duration::from_secs(60),
+            state_dump_file: PathBuf::from("/run/afclusterd.data"),
+            events_rcv_bufs: None,
+        }
+    }
+}
+
+/// keepalived's mail and SNMP settings: accepted so that a pasted
+/// global_defs works, but afclusterd sends neither.
+const IGNORED: &[&str] = &[
+    "notification_email",
+    "notification_email_from",
+    "smtp_server",
+    "smtp_helo_name",
+    "smtp_connect_timeout",
+    "smtp_alert",
+    "enable_traps",
+    "enable_snmp_keepalived",
+    "enable_snmp_checker",
+];
+
+impl GlobalDefs {
+    pub fn read(
+        &mut self,
+        b: &Block,
+        errors: &mut Vec<ConfigError>,
+        warnings: &mut Vec<ConfigError>,
+    ) {
+        for st in &b.statements {
+            let kw = st.keyword.text.as_str();
+            if IGNORED.contains(&kw) {
+                warnings.push(ConfigError::at(
+                    &st.keyword.loc,
+                    format!("{kw} is ignored: afclusterd sends no mail or SNMP traps"),
+                ));
+                continue;
+            }
+            if let Err(e) = self.keyword(st) {
+                errors.push(e);
+            }
+        }
+    }
+
+    fn keyword(&mut self, st: &Statement) -> Result<(), ConfigError> {
+        match st.keyword.text.as_str() {
+            "router_id" => self.router_id = words::one(st)?.text.clone(),
+            "control_socket" => self.control_socket = absolute(words::one(st)?)?,
+            "control_socket_mode" => self.control_socket_mode = words::mode(words::one(st)?)?,
+            "notify_node" => self.notify_node = Some(script(words::one(st)?)?),
+            "notify_node_timeout" => {
+                self.notify_node_timeout =
+                    words::seconds(words::one(st)?, Duration::from_millis(10))?
+            }
+            "state_dump_file" => self.state_dump_file = absolute(words::one(st)?)?,
+            "events_rcv_bufs" => {
+                let w = words::one(st)?;
+                let n: usize = words::number(w, "buffer size in bytes")?;
+                if n < 4096 {
+                    return Err(ConfigError::at(
+                        &w.loc,
+                        "events_rcv_bufs: at least 4096 bytes",
+                    ));
+                }
+                self.events_rcv_bufs = Some(n);
+            }
+            kw => {
+                return Err(ConfigError::at(
+                    &st.keyword.loc,
+                    format!("unknown keyword '{kw}' in global_defs"),
+                ))
+            }
+        }
+        Ok(())
+    }
+}
+
+fn absolute(w: &Word) -> Result<PathBuf, ConfigError> {
+    let p = PathBuf::from(&w.text);
+    if p.is_absolute() {
+        Ok(p)
+    } else {
+        Err(ConfigError::at(
+            &w.loc,
+            format!("'{}' must be an absolute path", w.text),
+        ))
+    }
+}
+
+/// keepalived splits a script string on blanks, keeping 'single-quoted'
+/// parts together; the program must be an executable file given by its
+/// absolute path (checked now, so that `afclusterd -t` catches it).
+fn script(w: &Word) -> Result<Script, ConfigError> {
+    let mut argv = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quoted = false;
+    for c in w.text.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if in_word {
+                    argv.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if quoted {
+        return Err(ConfigError::at(
+            &w.loc,
+            "unterminated ' in the script's arguments",
+        ));
+    }
+    if in_word {
+        argv.push(cur);
+    }
+    let Some(program) = argv.first() else {
+        return Err(ConfigError::at(&w.loc, "empty script"));
+    };
+    if !program.starts_with('/') {
+        return Err(ConfigError::at(
+            &w.loc,
+            format!("script '{program}' must be given by its absolute path"),
+        ));
+    }
+    match std::fs::metadata(program) {
+        Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => {}
+        Ok(_) => {
+            return Err(ConfigError::at(
+                &w.loc,
+                format!("script '{program}' is not an executable file"),
+            ))
+        }
+        Err(e) => return Err(ConfigError::at(&w.loc, format!("script '{program}': {e}"))),
+    }
+    Ok(Script {
+        argv,
+        loc: w.loc.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{parse, Config, ConfigErrors};
+    use std::path::Path;
+    use std::time::Duration;
+
+    fn load(text: &str) -> Result<Config, ConfigErrors> {
+        let path = Path::new("/etc/afclusterd/t.conf");
+        let tree = parse::parse_str(text, path).map_err(|e| ConfigErrors(vec![e]))?;
+        Config::from_tree(path, &tree)
+    }
+
+    #[test]
+    fn every_keyword() {
+        let c = load(
+            "global_defs {\n  router_id lb1\n  control_socket /run/x.sock\n  control_socket_mode 0600\n  notify_node \"/bin/echo 'two words' x\"\n  notify_node_timeout 2.5\n  state_dump_file /var/tmp/d\n  events_rcv_bufs 65536\n}\n",
+        )
+        .unwrap();
+        let g = &c.global;
+        assert_eq!(g.router_id, "lb1");
+        assert_eq!(g.control_socket, Path::new("/run/x.sock"));
+        assert_eq!(g.control_socket_mode, 0o600);
+        let s = g.notify_node.as_ref().unwrap();
+        assert_eq!(s.argv, ["/bin/echo", "two words", "x"]);
+        assert_eq!(g.notify_node_timeout, Duration::from_millis(2500));
+        assert_eq!(g.state_dump_file, Path::new("/var/tmp/d"));
+        assert_eq!(g.events_rcv_bufs, Some(65536));
+    }
+
+    #[test]
+    fn mail_settings_warn_and_the_rest_errs_with_locations() {
+        let c = load(
+            "global_defs {\n  notification_email {\n    a@b\n  }\n  smtp_server 127.0.0.1\n}\n",
+        )
+        .unwrap();
+        assert_eq!(c.warnings.len(), 2);
+        assert!(c.warnings[0]
+            .to_string()
+            .contains("t.conf:2:3: notification_email is ignored"));
+
+        let e = load(
+            "global_defs {\n  router_id\n  control_socket_mode 999\n  notify_node relative.sh\n  notify_node \"/nonexistent/x\"\n  notify_node_timeout soon\n  control_socket run/x\n  router_id a b\n  frobnicate\n}\n",
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        for want in [
+            "t.conf:2:3: router_id needs a value",
+            "t.conf:3:23: '999' is not an octal file mode",
+            "t.conf:4:15: script 'relative.sh' must be given by its absolute path",
+            "t.conf:5:15: script '/nonexistent/x': No such file",
+            "t.conf:6:23: 'soon' is not a number of seconds",
+            "t.conf:7:18: 'run/x' must be an absolute path",
+            "t.conf:8:15: router_id takes one value; unexpected 'b'",
+            "t.conf:9:3: unknown keyword 'frobnicate' in global_defs",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in:\n{text}");
+        }
+        assert_eq!(e.0.len(), 8, "{text}");
+    }
+
+    #[test]
+    fn a_directory_is_not_a_script() {
+        let e = load("global_defs {\n notify_node /tmp\n}\n").unwrap_err();
+        assert!(e.to_string().contains("is not an executable file"), "{e}");
+    }
+}

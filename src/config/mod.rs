@@ -1,0 +1,159 @@
+//! afclusterd's configuration, in keepalived's language: `parse` reads the
+//! grammar into a tree of statements, the other modules give it meaning.
+
+pub mod global_defs;
+pub mod parse;
+mod words;
+
+use std::path::{Path, PathBuf};
+
+pub use global_defs::{GlobalDefs, Script};
+pub use parse::{ConfigError, Location, Statement, Word};
+
+/// Where afclusterd looks for its configuration unless told (-f).
+pub const DEFAULT_PATH: &str = "/etc/afclusterd/afclusterd.conf";
+
+/// A whole, checked configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file it came from (shown in status and logs).
+    pub path: PathBuf,
+    pub global: GlobalDefs,
+    /// Things that do not stop the configuration from working but that an
+    /// operator should know about (keepalived keywords with no meaning here).
+    pub warnings: Vec<ConfigError>,
+}
+
+/// Every error found, so that `afclusterd -t` lists them all at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl std::fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// keepalived sections afclusterd does not (yet) implement: a clear
+/// message beats "unknown keyword" for configurations pasted from keepalived.
+const KEEPALIVED_ONLY: &[&str] = &[
+    "vrrp_instance",
+    "vrrp_sync_group",
+    "vrrp_script",
+    "vrrp_track_process",
+    "track_file",
+    "static_ipaddress",
+    "static_routes",
+    "static_rules",
+    "linkbeat_interfaces",
+    "bfd_instance",
+    "virtual_server",
+    "virtual_server_group",
+];
+
+impl Config {
+    /// Read and check `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let tree = parse::parse_file(path).map_err(|e| ConfigErrors(vec![e]))?;
+        Config::from_tree(path, &tree)
+    }
+
+    /// The configuration used when the default file does not exist.
+    pub fn defaults(path: &Path) -> Config {
+        Config {
+            path: path.to_path_buf(),
+            global: GlobalDefs::default(),
+            warnings: Vec::new(),
+        }
+    }
+
+    pub fn from_tree(path: &Path, tree: &[Statement]) -> Result<Config, ConfigErrors> {
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        let mut global = GlobalDefs::default();
+        let mut seen_global: Option<&Location> = None;
+        for st in tree {
+            let kw = st.keyword.text.as_str();
+            match kw {
+                "global_defs" => {
+                    if let Some(first) = seen_global {
+                        warnings.push(ConfigError::at(
+                            &st.keyword.loc,
+                            format!("a second global_defs (the first is at {first}): both apply, later keywords win"),
+                        ));
+                    }
+                    seen_global = Some(&st.keyword.loc);
+                    match words::block(st) {
+                        Ok(b) => global.read(b, &mut errors, &mut warnings),
+                        Err(e) => errors.push(e),
+                    }
+                }
+                _ if KEEPALIVED_ONLY.contains(&kw) => errors.push(ConfigError::at(
+                    &st.keyword.loc,
+                    format!("'{kw}' is a keepalived section that afclusterd does not support"),
+                )),
+                _ => errors.push(ConfigError::at(
+                    &st.keyword.loc,
+                    format!("unknown keyword '{kw}' (expected global_defs)"),
+                )),
+            }
+        }
+        if errors.is_empty() {
+            Ok(Config {
+                path: path.to_path_buf(),
+                global,
+                warnings,
+            })
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config, ConfigErrors> {
+        let path = Path::new("/etc/afclusterd/test.conf");
+        let tree = parse::parse_str(text, path).map_err(|e| ConfigErrors(vec![e]))?;
+        Config::from_tree(path, &tree)
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = load("! nothing here\n").unwrap();
+        assert_eq!(c.global, GlobalDefs::default());
+    }
+
+    #[test]
+    fn unknown_and_keepalived_only_sections_are_located_errors() {
+        let e = load("global_defs {\n}\nvrrp_instance VI_1 {\n}\n  bogus 1\n").unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("test.conf:3:1: 'vrrp_instance' is a keepalived section"),
+            "{text}"
+        );
+        assert!(
+            text.contains("test.conf:5:3: unknown keyword 'bogus'"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn global_defs_without_a_block_is_an_error() {
+        let e = load("global_defs\n").unwrap_err();
+        assert!(
+            e.to_string().contains("global_defs needs a { block }"),
+            "{e}"
+        );
+    }
+}

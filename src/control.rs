@@ -1,0 +1,294 @@
+//! The daemon's control socket: what `afclusterd` tells `afcluster status`.
+//!
+//! The protocol is one request line ("status") answered by one JSON
+//! document, after which the daemon closes the connection. JSON keeps it
+//! readable with `socat` and lets scripts use `afcluster status --json`.
+
+use std::io::{self, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::{Node, NodeState};
+
+/// Where the daemon listens unless configured otherwise.
+pub const DEFAULT_SOCKET: &str = "/run/afclusterd.sock";
+
+/// The one request there is.
+pub const STATUS_REQUEST: &str = "status";
+
+/// Longest request line the daemon reads.
+pub const MAX_REQUEST: usize = 256;
+
+/// How the reflection has been kept exact: every event, every loss, every
+/// resync, so that an operator can see what the daemon went through.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Events applied to the reflection.
+    pub events: u64,
+    /// Events ignored because the reflection already held them (they
+    /// raced a dump or a replay).
+    pub events_old: u64,
+    /// Times the kernel dropped events for the daemon's socket (ENOBUFS).
+    pub losses: u64,
+    /// Sequence gaps seen without a loss report.
+    pub gaps: u64,
+    /// Undecodable messages.
+    pub malformed: u64,
+    /// Replays from the kernel's history (EVENT_GET) after a loss or gap.
+    pub replays: u64,
+    /// Events recovered by replays.
+    pub replayed_events: u64,
+    /// Full reloads of the table (NODE_GET dump): at start, after a module
+    /// reload, or when the history no longer reached back.
+    pub resyncs: u64,
+    /// Times the module went away.
+    pub module_unloads: u64,
+    /// Node state changes handed to the notify_node script.
+    pub notify_runs: u64,
+    /// Script runs that failed (could not start, non-zero exit, killed).
+    pub notify_failures: u64,
+    /// Script runs killed for running past their timeout.
+    pub notify_timeouts: u64,
+    /// Configuration reloads (SIGHUP), and those refused for errors.
+    pub reloads: u64,
+    pub reload_failures: u64,
+}
+
+/// The reflection as the daemon holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReflectionStatus {
+    /// Sequence number of the last change reflected.
+    pub seq: u64,
+    /// True while the reflection cannot be trusted: the module is not
+    /// loaded or a resync has not finished. The nodes shown are the last
+    /// known ones.
+    pub stale: bool,
+    /// Why it is stale, for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_reason: Option<String>,
+    pub nodes: Vec<Node>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub version: String,
+    pub pid: u32,
+    pub uptime_s: u64,
+    pub config: String,
+    pub router_id: String,
+    /// Whether the afcluster family is registered (module loaded).
+    pub module_loaded: bool,
+    pub reflection: ReflectionStatus,
+    pub counters: Counters,
+}
+
+/// Why the status could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("afclusterd is not running (nothing listens on {0}); start it, or give its socket with --socket")]
+    NotRunning(String),
+    #[error("permission denied on {0}: the socket's mode does not let this user in (see control_socket_mode)")]
+    PermissionDenied(String),
+    #[error("afclusterd at {path}: {source}")]
+    Io { path: String, source: io::Error },
+    #[error("afclusterd at {path} answered something unreadable: {message}")]
+    BadReply { path: String, message: String },
+}
+
+/// Ask the daemon listening on `path` for its status.
+pub fn query_status(path: &Path, timeout: Duration) -> Result<Status, ControlError> {
+    let shown = path.display().to_string();
+    let io_err = |source: io::Error| match source.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused => {
+            ControlError::NotRunning(shown.clone())
+        }
+        io::ErrorKind::PermissionDenied => ControlError::PermissionDenied(shown.clone()),
+        _ => ControlError::Io {
+            path: shown.clone(),
+            source,
+        },
+    };
+    let mut s = UnixStream::connect(path).map_err(io_err)?;
+    s.set_read_timeout(Some(timeout)).map_err(io_err)?;
+    s.set_write_timeout(Some(timeout)).map_err(io_err)?;
+    s.write_all(format!("{STATUS_REQUEST}\n").as_bytes())
+        .map_err(io_err)?;
+    let mut reply = Vec::new();
+    s.read_to_end(&mut reply).map_err(io_err)?;
+    parse_reply(&reply).map_err(|message| ControlError::BadReply {
+        path: shown.clone(),
+        message,
+    })
+}
+
+/// A reply is a status, or `{"error": "..."}`.
+fn parse_reply(reply: &[u8]) -> Result<Status, String> {
+    #[derive(Deserialize)]
+    struct ErrorReply {
+        error: String,
+    }
+    if let Ok(e) = serde_json::from_slice::<ErrorReply>(reply) {
+        return Err(e.error);
+    }
+    serde_json::from_slice(reply).map_err(|e| e.to_string())
+}
+
+/// The status for people: what `afcluster status` and the SIGUSR1 dump show.
+pub fn render_status(s: &Status, out: &mut impl Write) -> io::Result<()> {
+    let r = &s.reflection;
+    let up = r.nodes.iter().filter(|n| n.state == NodeState::Up).count();
+    writeln!(out, "afclusterd   {} (pid {}), up {}", s.version, s.pid, {
+        humantime::format_duration(Duration::from_secs(s.uptime_s))
+    })?;
+    writeln!(out, "config       {}", s.config)?;
+    if !s.router_id.is_empty() {
+        writeln!(out, "router id    {}", s.router_id)?;
+    }
+    writeln!(
+        out,
+        "module       {}",
+        if s.module_loaded {
+            "loaded"
+        } else {
+            "not loaded"
+        }
+    )?;
+    let freshness = match (&r.stale, &r.stale_reason) {
+        (false, _) => "exact".to_string(),
+        (true, Some(why)) => format!("STALE: {why}"),
+        (true, None) => "STALE".to_string(),
+    };
+    writeln!(out, "reflection   {freshness}, seq {}", r.seq)?;
+    writeln!(out, "nodes        {} ({} up)", r.nodes.len(), up)?;
+    let c = &s.counters;
+    writeln!(
+        out,
+        "events       {} applied, {} already held, {} malformed",
+        c.events, c.events_old, c.malformed
+    )?;
+    writeln!(
+        out,
+        "recovery     {} losses, {} gaps, {} replays ({} events), {} resyncs, {} module unloads",
+        c.losses, c.gaps, c.replays, c.replayed_events, c.resyncs, c.module_unloads
+    )?;
+    writeln!(
+        out,
+        "notify_node  {} runs, {} failed, {} timed out",
+        c.notify_runs, c.notify_failures, c.notify_timeouts
+    )?;
+    writeln!(
+        out,
+        "reloads      {} ({} refused)",
+        c.reloads, c.reload_failures
+    )?;
+    if r.nodes.is_empty() {
+        return Ok(());
+    }
+    let w = r
+        .nodes
+        .iter()
+        .map(|n| n.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:>5}  {:<9}  {:<w$}  ADDRESSES",
+        "ID", "STATE", "NAME"
+    )?;
+    for n in &r.nodes {
+        let addrs: Vec<_> = n.addrs.iter().map(|a| a.to_string()).collect();
+        writeln!(
+            out,
+            "{:>5}  {:<9}  {:<w$}  {}",
+            n.id,
+            n.state,
+            if n.name.is_empty() { "-" } else { &n.name },
+            if addrs.is_empty() {
+                "-".to_string()
+            } else {
+                addrs.join(",")
+            }
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status() -> Status {
+        Status {
+            version: "0.1.0".into(),
+            pid: 42,
+            uptime_s: 61,
+            config: "/etc/afclusterd/afclusterd.conf".into(),
+            router_id: "lb1".into(),
+            module_loaded: true,
+            reflection: ReflectionStatus {
+                seq: 9,
+                stale: false,
+                stale_reason: None,
+                nodes: vec![Node {
+                    id: 3,
+                    state: NodeState::GoingDown,
+                    name: "gamma".into(),
+                    addrs: vec!["10.0.0.3".parse().unwrap(), "fd00::3".parse().unwrap()],
+                    lease_ms: 0,
+                }],
+            },
+            counters: Counters {
+                losses: 2,
+                ..Counters::default()
+            },
+        }
+    }
+
+    #[test]
+    fn status_round_trips_through_json() {
+        let s = status();
+        let bytes = serde_json::to_vec(&s).unwrap();
+        assert_eq!(parse_reply(&bytes).unwrap(), s);
+    }
+
+    #[test]
+    fn error_replies_and_garbage_are_errors() {
+        assert_eq!(
+            parse_reply(br#"{"error":"unknown request 'x'"}"#).unwrap_err(),
+            "unknown request 'x'"
+        );
+        assert!(parse_reply(b"{\"pid\": 1").is_err());
+        assert!(parse_reply(b"").is_err());
+    }
+
+    #[test]
+    fn rendering_shows_staleness_counters_and_nodes() {
+        let mut s = status();
+        s.reflection.stale = true;
+        s.reflection.stale_reason = Some("module not loaded".into());
+        let mut out = Vec::new();
+        render_status(&s, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("STALE: module not loaded, seq 9"), "{text}");
+        assert!(text.contains("2 losses"), "{text}");
+        assert!(
+            text.contains("    3  goingdown  gamma  10.0.0.3,fd00::3"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_missing_socket_means_not_running() {
+        let e = query_status(
+            Path::new("/nonexistent/afclusterd.sock"),
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert!(matches!(e, ControlError::NotRunning(_)), "{e}");
+    }
+}
