@@ -520,3 +520,566 @@ fn read_config(file: &Arc<Path>, at: Option<&Location>) -> Result<String, Config
         ConfigError::at(&loc, "invalid UTF-8")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "/nonexistent/test.conf";
+
+    fn parse(text: &str) -> Vec<Statement> {
+        parse_str(text, Path::new(FILE)).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn parse_err(text: &str) -> ConfigError {
+        match parse_str(text, Path::new(FILE)) {
+            Ok(tree) => panic!("parsed, but should fail: {}", render(&tree)),
+            Err(e) => e,
+        }
+    }
+
+    /// The tree on one line: statements joined by "; ", words needing quotes
+    /// quoted, blocks in braces.
+    fn render(statements: &[Statement]) -> String {
+        let word = |w: &Word| {
+            if w.text.is_empty() || w.text.contains(is_blank) {
+                format!("{:?}", w.text)
+            } else {
+                w.text.clone()
+            }
+        };
+        let statement = |st: &Statement| {
+            let mut s = std::iter::once(&st.keyword)
+                .chain(&st.args)
+                .map(word)
+                .collect::<Vec<_>>()
+                .join(" ");
+            match &st.block {
+                Some(b) if b.statements.is_empty() => s.push_str(" { }"),
+                Some(b) => s.push_str(&format!(" {{ {} }}", render(&b.statements))),
+                None => {}
+            }
+            s
+        };
+        statements
+            .iter()
+            .map(statement)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn pos(loc: &Location) -> (u32, u32) {
+        (loc.line, loc.column)
+    }
+
+    fn args(st: &Statement) -> Vec<&str> {
+        st.args.iter().map(|w| w.text.as_str()).collect()
+    }
+
+    fn block(st: &Statement) -> &[Statement] {
+        match &st.block {
+            Some(b) => &b.statements,
+            None => panic!("{} has no block", st.keyword.text),
+        }
+    }
+
+    fn named<'a>(statements: &'a [Statement], keyword: &str) -> Vec<&'a Statement> {
+        statements
+            .iter()
+            .filter(|st| st.keyword.text == keyword)
+            .collect()
+    }
+
+    fn assert_error(e: &ConfigError, file: &Path, at: (u32, u32), message: &str) {
+        let loc = e.loc.as_ref().unwrap_or_else(|| panic!("no location: {e}"));
+        assert_eq!((&*loc.file, pos(loc)), (file, at), "{e}");
+        assert!(e.message.contains(message), "{e}");
+    }
+
+    /// A scratch directory under the system's temp dir, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(test: &str) -> TempDir {
+            let path = std::env::temp_dir().join(format!(
+                "afcluster-config-parse-{}-{test}",
+                std::process::id()
+            ));
+            let _ = fs::remove_dir_all(&path);
+            fs::create_dir_all(&path).unwrap();
+            TempDir(path)
+        }
+
+        fn write(&self, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
+            let path = self.0.join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, text).unwrap();
+            path
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn nested_blocks() {
+        let tree = parse(
+            "global_defs {\n   notification_email {\n     acassen\n   }\n   router_id LVS\n}\n\
+             virtual_server 10.0.0.1 80 {\n  delay_loop 6\n  real_server 10.0.0.2 80 {\n    weight 1\n  }\n}\n",
+        );
+        assert_eq!(
+            render(&tree),
+            "global_defs { notification_email { acassen }; router_id LVS }; \
+             virtual_server 10.0.0.1 80 { delay_loop 6; real_server 10.0.0.2 80 { weight 1 } }"
+        );
+        let rs = &block(&tree[1])[1];
+        assert_eq!(args(rs), ["10.0.0.2", "80"]);
+        assert_eq!(pos(&rs.keyword.loc), (9, 3));
+        assert_eq!(pos(&rs.block.as_ref().unwrap().open), (9, 27));
+    }
+
+    #[test]
+    fn brace_on_a_later_line() {
+        let tree =
+            parse("virtual_server 10.0.0.1 80\n\n! comment\n   {\n  delay_loop 6\n}\nnext\n");
+        assert_eq!(
+            render(&tree),
+            "virtual_server 10.0.0.1 80 { delay_loop 6 }; next"
+        );
+        assert_eq!(pos(&tree[0].block.as_ref().unwrap().open), (4, 4));
+    }
+
+    #[test]
+    fn one_line_blocks_hold_one_statement_per_piece() {
+        let tree =
+            parse("real_server 10.0.0.2 80 { weight 1 }\na { b 1 c 2 }\nx { } y { z { w } }\n");
+        assert_eq!(
+            render(&tree),
+            "real_server 10.0.0.2 80 { weight 1 }; a { b 1 c 2 }; x { }; y { z { w } }"
+        );
+        // keepalived reads `b 1 c 2` as one line: one statement, three arguments.
+        let a = block(&tree[1]);
+        assert_eq!(a.len(), 1);
+        assert_eq!(args(&a[0]), ["1", "c", "2"]);
+        assert_eq!(pos(&a[0].args[1].loc), (2, 9));
+    }
+
+    #[test]
+    fn braces_glued_to_words_stand_alone() {
+        let tree = parse("a{b}c\nd{\n}e f\ng {\n  h 1 }\n");
+        assert_eq!(render(&tree), "a { b }; c; d { }; e f; g { h 1 }");
+        assert_eq!(pos(&tree[0].block.as_ref().unwrap().open), (1, 2));
+        assert_eq!(pos(&tree[1].keyword.loc), (1, 5));
+        assert_eq!(pos(&tree[3].keyword.loc), (3, 2));
+    }
+
+    #[test]
+    fn comments_in_every_position() {
+        let tree = parse(
+            "! leading\n# hash\na 1 # trailing\nb { ! after a brace\n  # alone in a block\n  c 2!glued\n\
+             } # after a close\n   ! indented\nd \"x # not ! a comment\" e\nf \\#literal g\\!h\n{#\n}!\n",
+        );
+        assert_eq!(
+            render(&tree),
+            "a 1; b { c 2 }; d \"x # not ! a comment\" e; f #literal g!h { }"
+        );
+        let f = &tree[3];
+        assert_eq!(pos(&f.args[0].loc), (10, 3));
+        assert_eq!(pos(&f.args[1].loc), (10, 13));
+    }
+
+    #[test]
+    fn quoted_words() {
+        let tree = parse(
+            "misc_path \"/usr/bin/check arg1  arg2\"\na \"\" b\nc\"d e\"f\nk \"x{y} } {\" {\n z\n}\nq \"a\\b\"\n",
+        );
+        assert_eq!(
+            render(&tree),
+            "misc_path \"/usr/bin/check arg1  arg2\"; a \"\" b; c \"d e\" f; k \"x{y} } {\" { z }; q a\\b"
+        );
+        assert_eq!(pos(&tree[0].args[0].loc), (1, 11));
+        assert_eq!(pos(&tree[2].args[0].loc), (3, 2));
+        assert_eq!(pos(&tree[2].args[1].loc), (3, 7));
+        assert_eq!(pos(&tree[3].block.as_ref().unwrap().open), (4, 14));
+    }
+
+    #[test]
+    fn locations_count_chars_through_bom_tabs_and_crlf() {
+        let tree = parse("\u{feff}a 1\r\n\tb  \"c d\" {\r\n  ключ é x\r\n}");
+        assert_eq!(render(&tree), "a 1; b \"c d\" { ключ é x }");
+        assert_eq!(&*tree[0].keyword.loc.file, Path::new(FILE));
+        assert_eq!(pos(&tree[0].keyword.loc), (1, 1));
+        assert_eq!(pos(&tree[0].args[0].loc), (1, 3));
+        assert_eq!(pos(&tree[1].keyword.loc), (2, 2));
+        assert_eq!(pos(&tree[1].args[0].loc), (2, 5));
+        assert_eq!(pos(&tree[1].block.as_ref().unwrap().open), (2, 11));
+        let inner = &block(&tree[1])[0];
+        assert_eq!(pos(&inner.args[0].loc), (3, 8));
+        assert_eq!(pos(&inner.args[1].loc), (3, 10));
+    }
+
+    #[test]
+    fn display() {
+        let loc = Location {
+            file: Arc::from(Path::new("/etc/k.conf")),
+            line: 3,
+            column: 7,
+        };
+        assert_eq!(loc.to_string(), "/etc/k.conf:3:7");
+        assert_eq!(
+            ConfigError::at(&loc, "boom").to_string(),
+            "/etc/k.conf:3:7: boom"
+        );
+        let bare = ConfigError {
+            loc: None,
+            message: "boom".into(),
+        };
+        assert_eq!(bare.to_string(), "boom");
+    }
+
+    #[test]
+    fn unterminated_quotes() {
+        let file = Path::new(FILE);
+        assert_error(
+            &parse_err("a 1\nb \"c d\n"),
+            file,
+            (2, 3),
+            "unterminated quote",
+        );
+        // The comment char is quoted, so the quote runs to the end of the line.
+        assert_error(
+            &parse_err("a \"b # c\n"),
+            file,
+            (1, 3),
+            "unterminated quote",
+        );
+        // keepalived's comment stripper skips `\"`, its word splitter does not:
+        // the words are `b\` and `c`, then a lone quote.
+        assert_error(
+            &parse_err("a \"b\\\" c\"\n"),
+            file,
+            (1, 9),
+            "unterminated quote",
+        );
+    }
+
+    #[test]
+    fn unbalanced_braces() {
+        let file = Path::new(FILE);
+        assert_error(&parse_err("a {\n}\n  }\n"), file, (3, 3), "unexpected '}'");
+        assert_error(
+            &parse_err("a {\n  b {\n  }\n  c {\n"),
+            file,
+            (4, 5),
+            "never closed",
+        );
+        assert_error(&parse_err("x {"), file, (1, 3), "never closed");
+        assert_error(
+            &parse_err("{ a }\n"),
+            file,
+            (1, 1),
+            "no statement before it",
+        );
+        assert_error(
+            &parse_err("a {\n{ b }\n}\n"),
+            file,
+            (2, 1),
+            "no statement before it",
+        );
+        assert_error(
+            &parse_err("a { }\n{\n}\n"),
+            file,
+            (2, 1),
+            "already has a block",
+        );
+    }
+
+    #[test]
+    fn include_glob_in_sorted_order_spliced_in_place() {
+        let dir = TempDir::new("glob");
+        let main = dir.write(
+            "main.conf",
+            "first\ninclude conf.d/*.conf # comment\nlast\n",
+        );
+        let a = dir.write("conf.d/a.conf", "a 1\n");
+        dir.write("conf.d/b.conf", "b 2");
+        dir.write("conf.d/B.conf", "B 3");
+        dir.write("conf.d/c.txt", "c 3\n");
+        dir.write("conf.d/.hidden.conf", "hidden\n");
+        let tree = parse_file(&main).unwrap();
+        assert_eq!(render(&tree), "first; B 3; a 1; b 2; last");
+        assert_eq!(&*tree[2].keyword.loc.file, a.as_path());
+        assert_eq!(pos(&tree[2].args[0].loc), (1, 3));
+        assert_eq!(&*tree[4].keyword.loc.file, main.as_path());
+        assert_eq!(pos(&tree[4].keyword.loc), (3, 1));
+    }
+
+    #[test]
+    fn include_inside_blocks_and_after_a_brace() {
+        let dir = TempDir::new("nested");
+        let main = dir.write(
+            "main.conf",
+            "vs {\n  include rs.conf\n}\nother { include more.conf\n}\n",
+        );
+        dir.write("rs.conf", "real_server 1 {\n  weight 1\n}\n");
+        dir.write("more.conf", "x 1\n");
+        assert_eq!(
+            render(&parse_file(&main).unwrap()),
+            "vs { real_server 1 { weight 1 } }; other { x 1 }"
+        );
+    }
+
+    #[test]
+    fn include_paths_are_relative_to_the_including_file() {
+        let dir = TempDir::new("relative");
+        dir.write("leaf.conf", "wrong\n");
+        dir.write("sub/inner.conf", "inner\ninclude leaf.conf\n");
+        dir.write("sub/leaf.conf", "leaf\n");
+        let absolute = dir.write("elsewhere/abs.conf", "abs\n");
+        let text = format!("include sub/inner.conf\ninclude {}\n", absolute.display());
+        let tree = parse_str(&text, &dir.0.join("main.conf")).unwrap();
+        assert_eq!(render(&tree), "inner; leaf; abs");
+    }
+
+    #[test]
+    fn include_takes_the_rest_of_the_line() {
+        // As in keepalived, braces after the pattern belong to it.
+        let dir = TempDir::new("rest");
+        let main = dir.write("main.conf", "a { include x.conf }\n");
+        dir.write("x.conf", "x\n");
+        assert_error(&parse_file(&main).unwrap_err(), &main, (1, 5), "x.conf }");
+    }
+
+    #[test]
+    fn include_without_pattern_is_an_error() {
+        let file = Path::new(FILE);
+        assert_error(
+            &parse_err("a\n  include\n"),
+            file,
+            (2, 3),
+            "needs a file name",
+        );
+        assert_error(
+            &parse_err("include   # nothing\n"),
+            file,
+            (1, 1),
+            "needs a file name",
+        );
+        // Only the word `include` is special.
+        assert_eq!(
+            render(&parse("includes x\n\"include\" y\n")),
+            "includes x; include y"
+        );
+    }
+
+    #[test]
+    fn missing_named_include_is_an_error_but_empty_wildcard_is_not() {
+        let dir = TempDir::new("missing");
+        let main = dir.write(
+            "main.conf",
+            "a\ninclude none/*.conf\ninclude [x]y.conf\n  include nothere.conf\n",
+        );
+        let e = parse_file(&main).unwrap_err();
+        assert_error(&e, &main, (4, 3), "nothere.conf");
+        assert!(e.message.contains("No such file or directory"), "{e}");
+    }
+
+    #[test]
+    fn include_brace_alternatives_in_written_order() {
+        let dir = TempDir::new("braces");
+        let main = dir.write("main.conf", "include {b,a}.conf\ninclude x{1,{3,2}}.conf\n");
+        for name in ["a", "b", "x1", "x2", "x3"] {
+            dir.write(&format!("{name}.conf"), name);
+        }
+        assert_eq!(render(&parse_file(&main).unwrap()), "b; a; x1; x3; x2");
+        assert_eq!(expand_braces("a{b,c{d,e}}f"), ["abf", "acdf", "acef"]);
+        assert_eq!(expand_braces("{x}"), ["x"]);
+        assert_eq!(expand_braces("no{brace"), ["no{brace"]);
+    }
+
+    #[test]
+    fn wildcards_skip_directories_and_executables_names_do_not() {
+        let dir = TempDir::new("skip");
+        dir.write("conf.d/a.conf", "a\n");
+        fs::create_dir_all(dir.0.join("conf.d/sub.conf")).unwrap();
+        let script = dir.write("conf.d/run.conf", "run\n");
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+        let main = dir.write("main.conf", "include conf.d/*.conf\n");
+        assert_eq!(render(&parse_file(&main).unwrap()), "a");
+
+        let main = dir.write("main.conf", "include conf.d/run.conf\n");
+        assert_error(
+            &parse_file(&main).unwrap_err(),
+            &main,
+            (1, 1),
+            "not a regular non-executable file",
+        );
+        let main = dir.write("main.conf", "include conf.d/sub.conf\n");
+        assert_error(
+            &parse_file(&main).unwrap_err(),
+            &main,
+            (1, 1),
+            "not a regular non-executable file",
+        );
+    }
+
+    #[test]
+    fn include_dir_with_glob_chars_in_its_name() {
+        let dir = TempDir::new("meta");
+        let main = dir.write("x[1]*/main.cfg", "include *.conf\n");
+        dir.write("x[1]*/other.conf", "other\n");
+        assert_eq!(render(&parse_file(&main).unwrap()), "other");
+    }
+
+    #[test]
+    fn files_are_one_stream() {
+        // keepalived reads includes as part of one stream: a block may close
+        // in another file than the one that opened it.
+        let dir = TempDir::new("stream");
+        let main = dir.write("main.conf", "a {\n  include inner.conf\nc 2\n");
+        dir.write("inner.conf", "b 1\n}\n");
+        assert_eq!(render(&parse_file(&main).unwrap()), "a { b 1 }; c 2");
+
+        let inner = dir.write("inner.conf", "b {\n");
+        let main = dir.write("main.conf", "include inner.conf\n");
+        assert_error(
+            &parse_file(&main).unwrap_err(),
+            &inner,
+            (1, 3),
+            "never closed",
+        );
+    }
+
+    #[test]
+    fn include_cycles_are_errors() {
+        let dir = TempDir::new("cycle");
+        let a = dir.write("a.conf", "x\ninclude b.conf\n");
+        let b = dir.write("b.conf", "y\n\ninclude ./a.conf\n");
+        let e = parse_file(&a).unwrap_err();
+        assert_error(&e, &b, (3, 1), "include cycle");
+
+        // parse_str knows the text is that of a file on disk.
+        let e = parse_str("include a.conf\n", &a).unwrap_err();
+        assert_error(&e, &a, (1, 1), "include cycle");
+    }
+
+    #[test]
+    fn includes_nest_at_most_16_deep() {
+        let dir = TempDir::new("depth");
+        let chain = |depth: usize| {
+            for n in 0..depth {
+                dir.write(&format!("f{n}.conf"), format!("include f{}.conf\n", n + 1));
+            }
+            dir.write(&format!("f{depth}.conf"), "leaf\n");
+            parse_file(&dir.0.join("f0.conf"))
+        };
+        assert_eq!(render(&chain(MAX_INCLUDE_DEPTH).unwrap()), "leaf");
+        let e = chain(MAX_INCLUDE_DEPTH + 1).unwrap_err();
+        let last = dir.0.join(format!("f{MAX_INCLUDE_DEPTH}.conf"));
+        assert_error(&e, &last, (1, 1), "more than 16 deep");
+    }
+
+    #[test]
+    fn file_errors() {
+        let dir = TempDir::new("files");
+        let missing = dir.0.join("missing.conf");
+        let e = parse_file(&missing).unwrap_err();
+        assert_eq!(e.loc, None);
+        assert!(
+            e.message.contains("missing.conf") && e.message.contains("No such file"),
+            "{e}"
+        );
+
+        let bad = dir.write("bad.conf", b"a 1\nb \xc3\xa9 \xff\n");
+        assert_error(
+            &parse_file(&bad).unwrap_err(),
+            &bad,
+            (2, 5),
+            "invalid UTF-8",
+        );
+        let main = dir.write("main.conf", "\n include bad.conf\n");
+        assert_error(
+            &parse_file(&main).unwrap_err(),
+            &bad,
+            (2, 5),
+            "invalid UTF-8",
+        );
+    }
+
+    /// keepalived's own samples, from Debian's keepalived package
+    /// (scripts/install-deps installs it).
+    fn sample(name: &str) -> Vec<Statement> {
+        let path = Path::new("/usr/share/doc/keepalived/samples").join(name);
+        parse_file(&path).unwrap_or_else(|e| panic!("{e} (is keepalived installed?)"))
+    }
+
+    #[test]
+    fn keepalived_sample() {
+        let tree = sample("keepalived.conf.sample");
+        let keywords: Vec<_> = tree.iter().map(|st| st.keyword.text.as_str()).collect();
+        assert_eq!(keywords, ["global_defs", "vrrp_instance", "virtual_server"]);
+        let email = &named(block(&tree[0]), "notification_email")[0];
+        assert_eq!(render(block(email)), "acassen");
+        let vips = named(block(&tree[1]), "virtual_ipaddress");
+        assert_eq!(block(vips[0]).len(), 3);
+
+        let vs = &tree[2];
+        assert_eq!(args(vs), ["10.10.10.2", "1358"]);
+        assert_eq!(pos(&vs.keyword.loc), (26, 1));
+        assert_eq!(block(vs).len(), 7);
+        let real = named(block(vs), "real_server");
+        assert_eq!(real.len(), 1);
+        assert_eq!(args(real[0]), ["192.168.200.2", "1358"]);
+        let http = named(block(real[0]), "HTTP_GET");
+        let url = named(block(http[0]), "url");
+        assert_eq!(
+            render(block(url[0])),
+            "path /testurl3/test.jsp; digest 640205b7b0fc66c1ea91c463fac6334d"
+        );
+    }
+
+    #[test]
+    fn keepalived_quorum_sample() {
+        let tree = sample("keepalived.conf.quorum");
+        assert_eq!(tree.len(), 1);
+        let vs = &tree[0];
+        assert_eq!(args(vs), ["10.0.1.1", "80"]);
+        assert_eq!(
+            args(named(block(vs), "quorum_up")[0]),
+            ["/usr/local/sbin/quorum-up.sh"]
+        );
+        let real = named(block(vs), "real_server");
+        assert_eq!(real.len(), 10);
+        for (n, rs) in real.iter().enumerate() {
+            let ip = format!("10.0.0.{}", n + 1);
+            assert_eq!(args(rs), [ip.as_str(), "8080"]);
+            assert_eq!(
+                render(block(rs)),
+                "weight 1; TCP_CHECK { connect_port 80; connect_timeout 3 }"
+            );
+        }
+    }
+
+    #[test]
+    fn keepalived_virtualhost_and_misc_check_arg_samples() {
+        let tree = sample("keepalived.conf.virtualhost");
+        let vs = &named(&tree, "virtual_server")[0];
+        let vhost = named(block(vs), "virtualhost")[0];
+        assert_eq!(args(vhost), ["www.firewall.loc"]);
+        let real = named(block(vs), "real_server");
+        assert_eq!(real.len(), 1);
+        let ssl = named(block(real[0]), "SSL_GET")[0];
+        assert_eq!(named(block(ssl), "url").len(), 2);
+
+        let tree = sample("keepalived.conf.misc_check_arg");
+        let vs = &named(&tree, "virtual_server")[0];
+        let real = named(block(vs), "real_server")[0];
+        let misc = named(block(real), "MISC_CHECK")[0];
+        let path = &named(block(misc), "misc_path")[0];
+        assert_eq!(args(path), ["/usr/local/bin/script.sh arg1 arg2"]);
+        assert_eq!(pos(&path.args[0].loc), (23, 21));
+    }
+}

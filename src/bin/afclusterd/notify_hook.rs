@@ -20,7 +20,7 @@ use afcluster::control::Counters;
 use log::{debug, warn};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 
-use crate::sync::{state_name, StateChange};
+use crate::sync::{new_state_name, state_name, StateChange};
 
 const MAX_RUNNING: usize = 16;
 
@@ -117,7 +117,7 @@ impl NotifyHook {
         cmd.args(&script.argv[1..])
             .arg(c.node.to_string())
             .arg(state_name(c.old))
-            .arg(state_name(c.new))
+            .arg(new_state_name(c.new))
             .arg(c.seq.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -132,7 +132,7 @@ impl NotifyHook {
                     "notify_node: node {} {} -> {} (seq {}): pid {}",
                     c.node,
                     state_name(c.old),
-                    state_name(c.new),
+                    new_state_name(c.new),
                     c.seq,
                     child.id()
                 );
@@ -177,7 +177,7 @@ impl NotifyHook {
                             "notify_node for node {} ({} -> {}, seq {}) failed: {how}",
                             node,
                             state_name(r.change.old),
-                            state_name(r.change.new),
+                            new_state_name(r.change.new),
                             r.change.seq
                         );
                     }

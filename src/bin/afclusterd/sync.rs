@@ -175,7 +175,7 @@ impl Sync {
                     ev.seq,
                     ev.kind,
                     state_name(old),
-                    state_name(new)
+                    new_state_name(new)
                 );
                 if old != new {
                     changes.push(StateChange {
@@ -274,8 +274,14 @@ impl Sync {
     }
 }
 
+/// A state before a change: "none" for a node that did not exist.
 pub fn state_name(s: Option<NodeState>) -> &'static str {
     s.map_or("none", NodeState::name)
+}
+
+/// A state after a change: "removed" for a node that no longer exists.
+pub fn new_state_name(s: Option<NodeState>) -> &'static str {
+    s.map_or("removed", NodeState::name)
 }
 
 /// The state changes between two reflections (after a reload of the table).
