@@ -16,8 +16,16 @@ use crate::types::{Node, NodeState};
 /// Where the daemon listens unless configured otherwise.
 pub const DEFAULT_SOCKET: &str = "/run/afclusterd.sock";
 
-/// The one request there is.
+/// "status": the whole status, at once.
 pub const STATUS_REQUEST: &str = "status";
+
+/// "wait SEQ": answered `{"seq": N}` once the reflection is exact at N >=
+/// SEQ (or with an error after `WAIT_TIMEOUT`): for scripts that change
+/// the table and then rely on the daemon having seen it.
+pub const WAIT_REQUEST: &str = "wait";
+
+/// How long the daemon keeps a `wait` open.
+pub const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Longest request line the daemon reads.
 pub const MAX_REQUEST: usize = 256;
@@ -96,16 +104,30 @@ pub enum ControlError {
     Io { path: String, source: io::Error },
     #[error("afclusterd at {path} answered something unreadable: {message}")]
     BadReply { path: String, message: String },
+    #[error("afclusterd at {path}: {message}")]
+    Refused { path: String, message: String },
+    #[error("afclusterd at {path} did not answer within {timeout:?}: is it stopped or stuck?")]
+    Timeout { path: String, timeout: Duration },
 }
 
 /// Ask the daemon listening on `path` for its status.
 pub fn query_status(path: &Path, timeout: Duration) -> Result<Status, ControlError> {
+    let reply = exchange(path, STATUS_REQUEST, timeout)?;
+    parse_reply(path, &reply)
+}
+
+/// One request line, and the whole reply.
+fn exchange(path: &Path, request: &str, timeout: Duration) -> Result<Vec<u8>, ControlError> {
     let shown = path.display().to_string();
     let io_err = |source: io::Error| match source.kind() {
         io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused => {
             ControlError::NotRunning(shown.clone())
         }
         io::ErrorKind::PermissionDenied => ControlError::PermissionDenied(shown.clone()),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => ControlError::Timeout {
+            path: shown.clone(),
+            timeout,
+        },
         _ => ControlError::Io {
             path: shown.clone(),
             source,
@@ -114,26 +136,48 @@ pub fn query_status(path: &Path, timeout: Duration) -> Result<Status, ControlErr
     let mut s = UnixStream::connect(path).map_err(io_err)?;
     s.set_read_timeout(Some(timeout)).map_err(io_err)?;
     s.set_write_timeout(Some(timeout)).map_err(io_err)?;
-    s.write_all(format!("{STATUS_REQUEST}\n").as_bytes())
+    s.write_all(format!("{request}\n").as_bytes())
         .map_err(io_err)?;
     let mut reply = Vec::new();
     s.read_to_end(&mut reply).map_err(io_err)?;
-    parse_reply(&reply).map_err(|message| ControlError::BadReply {
-        path: shown.clone(),
-        message,
-    })
+    Ok(reply)
 }
 
-/// A reply is a status, or `{"error": "..."}`.
-fn parse_reply(reply: &[u8]) -> Result<Status, String> {
+/// Wait until the daemon reflects `seq` (exactly, not stale); returns the
+/// seq it reached.
+pub fn wait_for_seq(path: &Path, seq: u64) -> Result<u64, ControlError> {
+    #[derive(Deserialize)]
+    struct Reached {
+        seq: u64,
+    }
+    let reply = exchange(
+        path,
+        &format!("{WAIT_REQUEST} {seq}"),
+        WAIT_TIMEOUT + Duration::from_secs(5),
+    )?;
+    parse_reply::<Reached>(path, &reply).map(|r| r.seq)
+}
+
+/// A reply is the answer, or `{"error": "..."}`.
+fn parse_reply<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    reply: &[u8],
+) -> Result<T, ControlError> {
     #[derive(Deserialize)]
     struct ErrorReply {
         error: String,
     }
+    let path = path.display().to_string();
     if let Ok(e) = serde_json::from_slice::<ErrorReply>(reply) {
-        return Err(e.error);
+        return Err(ControlError::Refused {
+            path,
+            message: e.error,
+        });
     }
-    serde_json::from_slice(reply).map_err(|e| e.to_string())
+    serde_json::from_slice(reply).map_err(|e| ControlError::BadReply {
+        path,
+        message: e.to_string(),
+    })
 }
 
 /// The status for people: what `afcluster status` and the SIGUSR1 dump show.
@@ -253,17 +297,18 @@ mod tests {
     fn status_round_trips_through_json() {
         let s = status();
         let bytes = serde_json::to_vec(&s).unwrap();
-        assert_eq!(parse_reply(&bytes).unwrap(), s);
+        assert_eq!(parse_reply::<Status>(Path::new("s"), &bytes).unwrap(), s);
     }
 
     #[test]
     fn error_replies_and_garbage_are_errors() {
-        assert_eq!(
-            parse_reply(br#"{"error":"unknown request 'x'"}"#).unwrap_err(),
-            "unknown request 'x'"
-        );
-        assert!(parse_reply(b"{\"pid\": 1").is_err());
-        assert!(parse_reply(b"").is_err());
+        let p = Path::new("/run/s");
+        let e = parse_reply::<Status>(p, br#"{"error":"unknown request 'x'"}"#).unwrap_err();
+        assert_eq!(e.to_string(), "afclusterd at /run/s: unknown request 'x'");
+        for garbage in [&b"{\"pid\": 1"[..], b""] {
+            let e = parse_reply::<Status>(p, garbage).unwrap_err();
+            assert!(matches!(e, ControlError::BadReply { .. }), "{e}");
+        }
     }
 
     #[test]

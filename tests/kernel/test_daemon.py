@@ -335,3 +335,25 @@ def test_forks_reports_start_failures_and_refuses_a_second_daemon(afc, daemon, t
     r = subprocess.run([DAEMON, "-f", str(broken), "--pid", str(tmp_path / "p")],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and "cannot listen on /nonexistent/dir/s" in r.stderr
+
+
+def test_wait_for_a_change(afc, daemon):
+    daemon.start()
+    afc.new(4, state="up")
+    r = daemon.cli("wait", "1")
+    assert "afclusterd reflects seq 1" in r.stdout
+    # A wait for a change not made yet returns once it is.
+    w = subprocess.Popen([CLI, "--json", "wait", "3", "--socket", str(daemon.sock)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    assert w.poll() is None
+    afc.set(4, state="down")
+    afc.set(4, state="up")
+    out, err = w.communicate(timeout=30)
+    assert w.returncode == 0 and '"seq":3' in out, err
+    r = daemon.cli("wait", "x", check=False)
+    assert r.returncode == 2   # clap: not a number
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(str(daemon.sock))
+        s.sendall(b"wait soon\n")
+        assert b"is not a sequence number" in s.recv(4096)

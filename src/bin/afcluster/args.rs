@@ -29,7 +29,7 @@ Examples:
   4  permission denied (changes need CAP_NET_ADMIN)
   5  no such node or address
   6  events were lost beyond the kernel's history (events --follow)
-  7  afclusterd is not running (status)")
+  7  afclusterd is not running (status, wait)")
 )]
 pub struct Cli {
     /// Print JSON (one object per line for `events`) instead of tables
@@ -85,6 +85,14 @@ pub enum Command {
     /// Show afclusterd's reflection of the table, its freshness and its
     /// counters, read from the daemon's control socket
     Status {
+        /// The daemon's control socket
+        #[arg(long, value_name = "PATH", default_value = afcluster::control::DEFAULT_SOCKET)]
+        socket: PathBuf,
+    },
+    /// Wait until afclusterd reflects the change with this sequence number
+    /// (or a later one), e.g. after `afcluster set`; at most 30 s
+    Wait {
+        seq: u64,
         /// The daemon's control socket
         #[arg(long, value_name = "PATH", default_value = afcluster::control::DEFAULT_SOCKET)]
         socket: PathBuf,

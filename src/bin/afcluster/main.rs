@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use afcluster::control::{self, ControlError};
 use afcluster::{message::Attr, Client, Error, NodeChange};
 use clap::Parser;
 
@@ -26,8 +27,10 @@ pub mod exit {
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
-    if let Command::Status { socket } = &cli.command {
-        return status(socket, cli.json);
+    match &cli.command {
+        Command::Status { socket } => return daemon_reply(status(socket, cli.json)),
+        Command::Wait { seq, socket } => return daemon_reply(wait(socket, *seq, cli.json)),
+        _ => {}
     }
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -38,20 +41,34 @@ fn main() -> ExitCode {
     }
 }
 
-/// `status` talks to the daemon, not to the kernel.
-fn status(socket: &Path, json: bool) -> ExitCode {
-    use afcluster::control::{query_status, render_status, ControlError};
-    let result = query_status(socket, Duration::from_secs(5)).and_then(|s| {
-        let io = |source| ControlError::Io {
-            path: "stdout".into(),
-            source,
-        };
-        if json {
-            output::json(&s).map_err(io)
-        } else {
-            render_status(&s, &mut std::io::stdout().lock()).map_err(io)
-        }
-    });
+fn stdout_error(source: std::io::Error) -> ControlError {
+    ControlError::Io {
+        path: "stdout".into(),
+        source,
+    }
+}
+
+/// `status` and `wait` talk to the daemon, not to the kernel.
+fn status(socket: &Path, json: bool) -> Result<(), ControlError> {
+    let s = control::query_status(socket, Duration::from_secs(5))?;
+    if json {
+        output::json(&s).map_err(stdout_error)
+    } else {
+        control::render_status(&s, &mut std::io::stdout().lock()).map_err(stdout_error)
+    }
+}
+
+fn wait(socket: &Path, seq: u64, json: bool) -> Result<(), ControlError> {
+    let reached = control::wait_for_seq(socket, seq)?;
+    if json {
+        output::json(&serde_json::json!({ "seq": reached })).map_err(stdout_error)
+    } else {
+        println!("afclusterd reflects seq {reached}");
+        Ok(())
+    }
+}
+
+fn daemon_reply(result: Result<(), ControlError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -139,7 +156,9 @@ fn run(cli: &Cli) -> afcluster::Result<()> {
         } => {
             follow::events(&mut c, *since, follow.then_some(*rcvbuf), cli.json)?;
         }
-        Command::Status { .. } => unreachable!("handled before connecting"),
+        Command::Status { .. } | Command::Wait { .. } => {
+            unreachable!("answered by the daemon, before connecting to the kernel")
+        }
     }
     Ok(())
 }

@@ -9,19 +9,29 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use afcluster::control::{Status, MAX_REQUEST, STATUS_REQUEST};
+use afcluster::control::{Status, MAX_REQUEST, STATUS_REQUEST, WAIT_REQUEST, WAIT_TIMEOUT};
 use log::{debug, warn};
 use mio::net::{UnixListener, UnixStream};
 use mio::{Interest, Registry, Token};
+use serde_json::json;
 
 /// A client that has not finished within this is dropped.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 /// More clients than this at once are turned away.
 const MAX_CLIENTS: usize = 64;
 
+/// What a connection reads from the rest of the daemon.
+pub trait View {
+    fn status(&self) -> Status;
+    /// The reflection's seq, if it is exact.
+    fn fresh_seq(&self) -> Option<u64>;
+}
+
 struct Conn {
     stream: UnixStream,
     request: Vec<u8>,
+    /// A `wait SEQ` not yet satisfied.
+    waiting: Option<u64>,
     reply: Option<Vec<u8>>,
     written: usize,
     deadline: Instant,
@@ -104,6 +114,7 @@ impl ControlServer {
                 Conn {
                     stream,
                     request: Vec::new(),
+                    waiting: None,
                     reply: None,
                     written: 0,
                     deadline: Instant::now() + CLIENT_TIMEOUT,
@@ -123,11 +134,11 @@ impl ControlServer {
     }
 
     /// A connection is ready: advance it; drop it when done or broken.
-    pub fn ready(&mut self, r: &Registry, t: Token, status: impl FnOnce() -> Status) {
+    pub fn ready(&mut self, r: &Registry, t: Token, view: &impl View) {
         let Some(c) = self.conns.get_mut(&t) else {
             return;
         };
-        let done = match c.advance(status) {
+        let done = match c.advance(view) {
             Ok(done) => done,
             Err(e) => {
                 debug!("control socket client: {e}");
@@ -145,6 +156,22 @@ impl ControlServer {
         }
     }
 
+    /// The reflection moved: answer the waits it satisfies.
+    pub fn wake_waiters(&mut self, r: &Registry, view: &impl View) {
+        let Some(seq) = view.fresh_seq() else {
+            return;
+        };
+        let due: Vec<_> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.waiting.is_some_and(|w| w <= seq))
+            .map(|(t, _)| *t)
+            .collect();
+        for t in due {
+            self.ready(r, t, view);
+        }
+    }
+
     pub fn deadline(&self) -> Option<Instant> {
         self.conns.values().map(|c| c.deadline).min()
     }
@@ -157,7 +184,17 @@ impl ControlServer {
             .map(|(t, _)| *t)
             .collect();
         for t in late {
-            debug!("control socket client too slow: dropped");
+            if let Some(c) = self.conns.get_mut(&t) {
+                if let Some(seq) = c.waiting.take() {
+                    // Tell a waiter why, rather than just hanging up.
+                    let reply = error_reply(&format!(
+                        "timed out after {}s waiting for seq {seq}",
+                        WAIT_TIMEOUT.as_secs()
+                    ));
+                    let _ = c.stream.write(&reply);
+                }
+            }
+            debug!("control socket client timed out: dropped");
             self.close(r, t);
         }
     }
@@ -177,29 +214,18 @@ impl ControlServer {
 
 impl Conn {
     /// Read the request, then write the reply; true when finished.
-    fn advance(&mut self, status: impl FnOnce() -> Status) -> io::Result<bool> {
-        let mut status = Some(status);
-        let mut reply_to = |req: &[u8]| match status.take() {
-            Some(f) => answer(req, f),
-            None => error_reply("one request per connection"),
-        };
-        if self.reply.is_none() {
+    fn advance(&mut self, view: &impl View) -> io::Result<bool> {
+        if self.reply.is_none() && self.waiting.is_none() {
             let mut buf = [0u8; MAX_REQUEST];
             loop {
                 match self.stream.read(&mut buf) {
-                    Ok(0) => {
-                        if self.request.is_empty() {
-                            return Ok(true);
-                        }
-                        // No newline, but the client is done sending.
-                        self.reply = Some(reply_to(&self.request));
-                        break;
-                    }
+                    Ok(0) if self.request.is_empty() => return Ok(true),
+                    // No newline, but the client is done sending.
+                    Ok(0) => break,
                     Ok(n) => {
                         self.request.extend_from_slice(&buf[..n]);
                         if let Some(end) = self.request.iter().position(|&b| b == b'\n') {
                             self.request.truncate(end);
-                            self.reply = Some(reply_to(&self.request));
                             break;
                         }
                         if self.request.len() > MAX_REQUEST {
@@ -211,6 +237,18 @@ impl Conn {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(e),
                 }
+            }
+            if self.reply.is_none() {
+                self.answer(view);
+            }
+        }
+        if let Some(seq) = self.waiting {
+            match view.fresh_seq() {
+                Some(now) if now >= seq => {
+                    self.waiting = None;
+                    self.reply = Some(json!({ "seq": now }).to_string().into_bytes());
+                }
+                _ => return Ok(false),
             }
         }
         let Some(reply) = &self.reply else {
@@ -226,18 +264,29 @@ impl Conn {
         }
         Ok(true)
     }
-}
 
-fn answer(request: &[u8], status: impl FnOnce() -> Status) -> Vec<u8> {
-    let req = String::from_utf8_lossy(request);
-    let req = req.trim();
-    if req == STATUS_REQUEST {
-        serde_json::to_vec(&status()).unwrap_or_else(|e| error_reply(&e.to_string()))
-    } else {
-        error_reply(&format!(
-            "unknown request '{}' (this daemon knows: {STATUS_REQUEST})",
-            req.chars().take(40).collect::<String>()
-        ))
+    fn answer(&mut self, view: &impl View) {
+        let req = String::from_utf8_lossy(&self.request);
+        let mut words = req.split_whitespace();
+        let reply = match (words.next(), words.next(), words.next()) {
+            (Some(STATUS_REQUEST), None, _) => {
+                serde_json::to_vec(&view.status()).unwrap_or_else(|e| error_reply(&e.to_string()))
+            }
+            (Some(WAIT_REQUEST), Some(seq), None) => match seq.parse::<u64>() {
+                Ok(seq) => {
+                    // Answered in advance() once the reflection is there.
+                    self.waiting = Some(seq);
+                    self.deadline = Instant::now() + WAIT_TIMEOUT;
+                    return;
+                }
+                Err(_) => error_reply(&format!("wait: '{seq}' is not a sequence number")),
+            },
+            _ => error_reply(&format!(
+                "unknown request '{}' (this daemon knows: {STATUS_REQUEST}, {WAIT_REQUEST} SEQ)",
+                req.trim().chars().take(40).collect::<String>()
+            )),
+        };
+        self.reply = Some(reply);
     }
 }
 

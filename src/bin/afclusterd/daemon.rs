@@ -14,7 +14,7 @@ use mio::{Events, Interest, Poll, Token};
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 use signal_hook_mio::v1_0::Signals;
 
-use crate::control_server::ControlServer;
+use crate::control_server::{ControlServer, View};
 use crate::notify_hook::NotifyHook;
 use crate::service::Service;
 use crate::state_dump;
@@ -116,6 +116,7 @@ impl Daemon {
                 }
             }
             self.run_timers();
+            self.wake_waiters();
             self.flush_changes();
         }
     }
@@ -127,9 +128,16 @@ impl Daemon {
             return;
         };
         if control.owns(t) {
-            control.ready(self.poll.registry(), t, || self.status());
+            control.ready(self.poll.registry(), t, &*self);
         }
         self.control = Some(control);
+    }
+
+    fn wake_waiters(&mut self) {
+        if let Some(mut control) = self.control.take() {
+            control.wake_waiters(self.poll.registry(), &*self);
+            self.control = Some(control);
+        }
     }
 
     /// True when asked to stop.
@@ -276,19 +284,6 @@ impl Daemon {
         }
     }
 
-    fn status(&self) -> Status {
-        Status {
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            pid: std::process::id(),
-            uptime_s: self.started.elapsed().as_secs(),
-            config: self.config.path.display().to_string(),
-            router_id: self.config.global.router_id.clone(),
-            module_loaded: self.sync.module_loaded(),
-            reflection: self.sync.status(),
-            counters: self.sync.counters.clone(),
-        }
-    }
-
     /// Clean stop: tell systemd, close the control socket.
     pub fn shutdown(mut self) {
         self.service.stopping();
@@ -300,6 +295,26 @@ impl Daemon {
                 "{} notify_node run(s) still going are left to finish on their own",
                 self.hook.running()
             );
+        }
+    }
+}
+
+impl View for Daemon {
+    fn fresh_seq(&self) -> Option<u64> {
+        let r = self.sync.reflection();
+        (!r.is_stale()).then(|| r.seq())
+    }
+
+    fn status(&self) -> Status {
+        Status {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            pid: std::process::id(),
+            uptime_s: self.started.elapsed().as_secs(),
+            config: self.config.path.display().to_string(),
+            router_id: self.config.global.router_id.clone(),
+            module_loaded: self.sync.module_loaded(),
+            reflection: self.sync.status(),
+            counters: self.sync.counters.clone(),
         }
     }
 }
