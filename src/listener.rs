@@ -35,6 +35,8 @@ pub enum Notification {
 
 pub struct EventListener {
     sock: GenlSocket,
+    /// Blocking, for nlctrl lookups; never joined to a group.
+    req: GenlSocket,
     family: Option<FamilyInfo>,
 }
 
@@ -58,8 +60,13 @@ impl EventListener {
             .ok_or_else(|| io::Error::other("nlctrl has no notify group"))?;
         // Join nlctrl first: the family appearing after this is noticed.
         sock.sock.add_membership(notify)?;
-        let mut listener = EventListener { sock, family: None };
-        if let Some(f) = netlink::resolve_family(&mut req, family_name())? {
+        let family = netlink::resolve_family(&mut req, family_name())?;
+        let mut listener = EventListener {
+            sock,
+            req,
+            family: None,
+        };
+        if let Some(f) = family {
             listener.join(f)?;
         }
         listener.sock.sock.set_non_blocking(true)?;
@@ -76,10 +83,7 @@ impl EventListener {
         Ok(self.sock.sock.get_rx_buf_sz()?)
     }
 
-    fn join(&mut self, f: FamilyInfo) -> Result<bool> {
-        if self.family.as_ref() == Some(&f) {
-            return Ok(false);
-        }
+    fn join(&mut self, f: FamilyInfo) -> Result<()> {
         let group = f.group(events_group_name()).ok_or_else(|| {
             Error::Decode(format!(
                 "family {} has no group {}",
@@ -89,7 +93,7 @@ impl EventListener {
         })?;
         self.sock.sock.add_membership(group)?;
         self.family = Some(f);
-        Ok(true)
+        Ok(())
     }
 
     /// Read everything queued (mio is edge-triggered: this drains the
@@ -101,14 +105,38 @@ impl EventListener {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                    // Collapse consecutive losses: one replay covers them.
-                    if out.last() != Some(&Notification::Lost) {
+                    // nlctrl's notifications may have been dropped too:
+                    // learn whether the family is still the one we follow.
+                    if !self.recheck(out)? && out.last() != Some(&Notification::Lost) {
+                        // Collapse consecutive losses: one replay covers them.
                         out.push(Notification::Lost);
                     }
                 }
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+
+    /// Ask nlctrl whether the family is registered, and whether it is the
+    /// same registration we follow (genetlink gives each registration a new
+    /// id, cyclically); report a change as if its notifications had come.
+    /// Returns whether anything changed. For after a loss, when NEWFAMILY
+    /// or DELFAMILY may have been among the messages dropped; a request that
+    /// answers "not loaded" while the listener thinks otherwise is another
+    /// such moment.
+    pub fn recheck(&mut self, out: &mut Vec<Notification>) -> Result<bool> {
+        let now = netlink::resolve_family(&mut self.req, family_name())?;
+        if now.as_ref().map(|f| f.id) == self.family.as_ref().map(|f| f.id) {
+            return Ok(false);
+        }
+        if self.family.take().is_some() {
+            out.push(Notification::FamilyVanished);
+        }
+        if let Some(f) = now {
+            self.join(f)?;
+            out.push(Notification::FamilyAppeared);
+        }
+        Ok(true)
     }
 
     fn decode(&mut self, buf: &[u8], out: &mut Vec<Notification>) -> Result<()> {
@@ -147,12 +175,23 @@ impl EventListener {
         if info.name != family_name() {
             return Ok(());
         }
-        let note = match ctrl.cmd {
-            GenlCtrlCmd::NewFamily => self.join(info)?.then_some(Notification::FamilyAppeared),
-            GenlCtrlCmd::DelFamily => self.family.take().map(|_| Notification::FamilyVanished),
-            _ => None,
-        };
-        out.extend(note);
+        let known = self.family.as_ref().map(|f| f.id);
+        match ctrl.cmd {
+            GenlCtrlCmd::NewFamily if known != Some(info.id) => {
+                // A new registration; if DELFAMILY of the old one was
+                // lost, say it went away first.
+                if self.family.take().is_some() {
+                    out.push(Notification::FamilyVanished);
+                }
+                self.join(info)?;
+                out.push(Notification::FamilyAppeared);
+            }
+            GenlCtrlCmd::DelFamily if known == Some(info.id) => {
+                self.family = None;
+                out.push(Notification::FamilyVanished);
+            }
+            _ => {}
+        }
         Ok(())
     }
 }

@@ -189,14 +189,12 @@ fn script(w: &Word) -> Result<Script, ConfigError> {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::{parse, Config, ConfigErrors};
+    use crate::config::{Config, ConfigErrors};
     use std::path::Path;
     use std::time::Duration;
 
     fn load(text: &str) -> Result<Config, ConfigErrors> {
-        let path = Path::new("/etc/afclusterd/t.conf");
-        let tree = parse::parse_str(text, path).map_err(|e| ConfigErrors(vec![e]))?;
-        Config::from_tree(path, &tree)
+        Config::from_text(text, Path::new("/etc/afclusterd/t.conf"))
     }
 
     #[test]

@@ -66,6 +66,13 @@ impl Config {
         Config::from_tree(path, &tree)
     }
 
+    /// Read and check a configuration given as text; `path` names it in
+    /// errors and anchors relative includes.
+    pub fn from_text(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
+        let tree = parse::parse_str(text, path).map_err(|e| ConfigErrors(vec![e]))?;
+        Config::from_tree(path, &tree)
+    }
+
     /// The configuration used when the default file does not exist.
     pub fn defaults(path: &Path) -> Config {
         Config {
@@ -123,9 +130,7 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> Result<Config, ConfigErrors> {
-        let path = Path::new("/etc/afclusterd/test.conf");
-        let tree = parse::parse_str(text, path).map_err(|e| ConfigErrors(vec![e]))?;
-        Config::from_tree(path, &tree)
+        Config::from_text(text, Path::new("/etc/afclusterd/test.conf"))
     }
 
     #[test]

@@ -202,7 +202,7 @@ impl Sync {
                 info!("the kernel's history no longer reaches back to seq {since}: reloading the table");
                 return self.resync(changes);
             }
-            Err(e) => return self.failed("replay", e),
+            Err(e) => return self.failed("replay", e, changes),
         };
         self.counters.replays += 1;
         let n = events.len();
@@ -230,7 +230,7 @@ impl Sync {
     fn resync(&mut self, changes: &mut Vec<StateChange>) {
         let (nodes, seq) = match self.client().and_then(|c| c.snapshot()) {
             Ok(s) => s,
-            Err(e) => return self.failed("loading the table", e),
+            Err(e) => return self.failed("loading the table", e, changes),
         };
         let had_content = self.counters.resyncs > 0;
         let before = std::mem::take(&mut self.reflection);
@@ -256,12 +256,27 @@ impl Sync {
         self.client.as_mut().ok_or(Error::NotLoaded)
     }
 
-    fn failed(&mut self, what: &str, e: Error) {
+    fn failed(&mut self, what: &str, e: Error, changes: &mut Vec<StateChange>) {
         self.client = None;
-        if matches!(e, Error::NotLoaded) || !self.listener.family_present() {
-            // nlctrl will say when it is back; no polling.
-            self.set_stale("the afcluster module is not loaded: waiting for it");
-            return;
+        if matches!(e, Error::NotLoaded) {
+            // The listener may not know yet (or ever, if the notification
+            // was dropped): ask nlctrl, and act on what changed.
+            let mut notes = Vec::new();
+            match self.listener.recheck(&mut notes) {
+                Ok(true) => {
+                    for n in notes {
+                        self.handle(n, changes);
+                    }
+                    return;
+                }
+                Ok(false) if !self.listener.family_present() => {
+                    // nlctrl will say when it is back; no polling.
+                    self.set_stale("the afcluster module is not loaded: waiting for it");
+                    return;
+                }
+                Ok(false) => {}
+                Err(e) => warn!("asking nlctrl about the afcluster family: {e}"),
+            }
         }
         warn!("{what} failed: {e}; retrying in {}s", RETRY.as_secs());
         self.set_stale(&format!("{what} failed: {e}"));
