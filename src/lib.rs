@@ -5,11 +5,14 @@
 //! - [`Client`]: requests (read the table, change it, replay events).
 //! - [`EventListener`]: a non-blocking multicast socket for a mio loop.
 //! - [`uapi`]: the ABI numbers, generated from the kernel header.
+//! - [`ipvs`]: an IPVS client over generic netlink (services, destinations).
 
+pub mod balancer;
 pub mod client;
 pub mod config;
 pub mod control;
 pub mod error;
+pub mod ipvs;
 pub mod listener;
 pub mod message;
 pub mod netlink;

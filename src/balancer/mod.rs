@@ -1,0 +1,8 @@
+//! Load balancing in keepalived's manner: the configuration's virtual
+//! servers, the checkers' verdicts, and the IPVS table that follows.
+
+pub mod model;
+pub mod plan;
+
+pub use model::{Balancer, RsId, Transition};
+pub use plan::{dest_ops, plan, Op};

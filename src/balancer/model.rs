@@ -1,0 +1,376 @@
+//! What IPVS should hold, from the configuration and the checkers'
+//! verdicts, with keepalived's rules (check/ipwrapper.c):
+//!
+//! - a real server is alive while all its checkers pass, and goes down on
+//!   the first that fails;
+//! - a dead real server is removed from IPVS, or kept with weight 0 under
+//!   `inhibit_on_failure`;
+//! - a virtual server has quorum while the weights of its alive real
+//!   servers add up to `quorum`; it loses it below `quorum - hysteresis`
+//!   and regains it at `quorum + hysteresis`; without quorum the sorry
+//!   server takes the traffic (with `sorry_server_inhibit` it stays in
+//!   IPVS with weight 0 while quorum holds);
+//! - with `alpha` every checker starts failed (servers come up as checks
+//!   pass); without, they start passing.
+//!
+//! No I/O here: the daemon reports verdicts and applies the plan.
+
+use crate::config::{LbKind, Protocol, VirtualServer, VsAddress};
+use crate::ipvs::{self, Dest, Family, Forward, Persistence, Service, ServiceKey};
+
+/// A real server: (virtual server, real server) indexes in the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RsId {
+    pub vs: usize,
+    pub rs: usize,
+}
+
+/// What a verdict changed, for logs and notify scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    RealServer { id: RsId, alive: bool },
+    Quorum { vs: usize, up: bool },
+}
+
+#[derive(Debug, Clone)]
+struct RsState {
+    /// Per checker: failing now.
+    failing: Vec<bool>,
+    /// MISC_CHECK with misc_dynamic may change it.
+    weight: i32,
+}
+
+impl RsState {
+    fn alive(&self) -> bool {
+        !self.failing.iter().any(|f| *f)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct VsState {
+    rss: Vec<RsState>,
+    quorum_up: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Balancer {
+    config: Vec<VirtualServer>,
+    state: Vec<VsState>,
+}
+
+impl Balancer {
+    pub fn new(config: Vec<VirtualServer>) -> Balancer {
+        let state = config
+            .iter()
+            .map(|vs| {
+                let rss: Vec<_> = vs
+                    .real_servers
+                    .iter()
+                    .map(|rs| RsState {
+                        failing: vec![vs.alpha; rs.checkers.len()],
+                        weight: rs.weight,
+                    })
+                    .collect();
+                let mut v = VsState {
+                    rss,
+                    quorum_up: true,
+                };
+                v.quorum_up = weight_sum(&v) >= u64::from(vs.quorum);
+                v
+            })
+            .collect();
+        Balancer { config, state }
+    }
+
+    /// A new configuration: real servers that are still there (same
+    /// service, address, port and checkers) keep their verdicts, so that a
+    /// reload does not flap them.
+    pub fn reconfigured(&self, config: Vec<VirtualServer>) -> Balancer {
+        let mut b = Balancer::new(config);
+        for (vi, vs) in b.config.iter().enumerate() {
+            let Some(ovi) = self.config.iter().position(|o| same_service(o, vs)) else {
+                continue;
+            };
+            for (ri, rs) in vs.real_servers.iter().enumerate() {
+                let old = &self.config[ovi].real_servers;
+                if let Some(ori) = old.iter().position(|o| {
+                    o.addr == rs.addr && o.port == rs.port && o.checkers == rs.checkers
+                }) {
+                    b.state[vi].rss[ri].failing = self.state[ovi].rss[ori].failing.clone();
+                }
+            }
+            let st = &b.state[vi];
+            b.state[vi].quorum_up = weight_sum(st) >= u64::from(vs.quorum);
+        }
+        b
+    }
+
+    pub fn config(&self) -> &[VirtualServer] {
+        &self.config
+    }
+
+    pub fn alive(&self, id: RsId) -> bool {
+        self.state[id.vs].rss[id.rs].alive()
+    }
+
+    pub fn quorum_up(&self, vs: usize) -> bool {
+        self.state[vs].quorum_up
+    }
+
+    /// A checker's verdict. Returns what changed.
+    pub fn report(&mut self, id: RsId, checker: usize, ok: bool) -> Vec<Transition> {
+        let rs = &mut self.state[id.vs].rss[id.rs];
+        let was = rs.alive();
+        rs.failing[checker] = !ok;
+        let now = rs.alive();
+        let mut out = Vec::new();
+        if was != now {
+            out.push(Transition::RealServer { id, alive: now });
+            self.update_quorum(id.vs, &mut out);
+        }
+        out
+    }
+
+    /// MISC_CHECK's misc_dynamic: the exit status sets the weight.
+    pub fn set_weight(&mut self, id: RsId, weight: i32) -> Vec<Transition> {
+        self.state[id.vs].rss[id.rs].weight = weight;
+        let mut out = Vec::new();
+        self.update_quorum(id.vs, &mut out);
+        out
+    }
+
+    fn update_quorum(&mut self, vs: usize, out: &mut Vec<Transition>) {
+        let cfg = &self.config[vs];
+        let st = &mut self.state[vs];
+        let sum = weight_sum(st);
+        let (q, h) = (u64::from(cfg.quorum), u64::from(cfg.hysteresis));
+        if st.quorum_up && sum < q.saturating_sub(h) {
+            st.quorum_up = false;
+            out.push(Transition::Quorum { vs, up: false });
+        } else if !st.quorum_up && sum >= q + h {
+            st.quorum_up = true;
+            out.push(Transition::Quorum { vs, up: true });
+        }
+    }
+
+    /// The IPVS service of a virtual server.
+    pub fn service(&self, vs: usize) -> Service {
+        let cfg = &self.config[vs];
+        let key = match cfg.address {
+            VsAddress::Addr { addr, port } => ServiceKey::Addr {
+                protocol: protocol(cfg.protocol),
+                addr,
+                port,
+            },
+            VsAddress::Fwmark(mark) => ServiceKey::Fwmark {
+                family: match cfg.family() {
+                    crate::config::IpFamily::Inet => Family::Inet,
+                    crate::config::IpFamily::Inet6 => Family::Inet6,
+                },
+                mark,
+            },
+        };
+        let mut s = Service::new(key, &cfg.scheduler);
+        s.ops = cfg.ops;
+        if let Some(t) = cfg.persistence_timeout {
+            let mut p = Persistence::new(t);
+            p.netmask = cfg.persistence_granularity;
+            s = s.with_persistence(p);
+        }
+        s
+    }
+
+    /// The destinations IPVS should hold for a virtual server now.
+    pub fn dests(&self, vs: usize) -> Vec<Dest> {
+        let cfg = &self.config[vs];
+        let st = &self.state[vs];
+        let mut out = Vec::new();
+        for (rs, s) in cfg.real_servers.iter().zip(&st.rss) {
+            let weight = if s.alive() {
+                s.weight
+            } else if rs.inhibit_on_failure {
+                0
+            } else {
+                continue;
+            };
+            let mut d = Dest::new(rs.addr, rs.port, forward(rs.lb_kind), weight);
+            d.upper_threshold = rs.uthreshold;
+            d.lower_threshold = rs.lthreshold;
+            out.push(d);
+        }
+        if let (Some(sorry), Some(kind)) = (&cfg.sorry_server, cfg.sorry_lb_kind()) {
+            let weight = if !st.quorum_up {
+                Some(1)
+            } else if sorry.inhibit {
+                Some(0)
+            } else {
+                None
+            };
+            // A sorry server that is also a real server is already there.
+            let taken = out.iter().any(|d| d.addr == sorry.addr && d.port == sorry.port);
+            if let (Some(w), false) = (weight, taken) {
+                out.push(Dest::new(sorry.addr, sorry.port, forward(kind), w));
+            }
+        }
+        out
+    }
+
+    /// The whole table this configuration wants.
+    pub fn desired(&self) -> Vec<(Service, Vec<Dest>)> {
+        (0..self.config.len())
+            .map(|vs| (self.service(vs), self.dests(vs)))
+            .collect()
+    }
+}
+
+fn weight_sum(st: &VsState) -> u64 {
+    st.rss
+        .iter()
+        .filter(|r| r.alive())
+        .map(|r| u64::try_from(r.weight).unwrap_or(0))
+        .sum()
+}
+
+fn same_service(a: &VirtualServer, b: &VirtualServer) -> bool {
+    a.address == b.address && a.protocol == b.protocol
+}
+
+pub fn protocol(p: Protocol) -> ipvs::Protocol {
+    match p {
+        Protocol::Tcp => ipvs::Protocol::Tcp,
+        Protocol::Udp => ipvs::Protocol::Udp,
+        Protocol::Sctp => ipvs::Protocol::Sctp,
+    }
+}
+
+pub fn forward(k: LbKind) -> Forward {
+    match k {
+        LbKind::Nat => Forward::Masq,
+        LbKind::Dr => Forward::Route,
+        LbKind::Tun => Forward::Tunnel,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use std::path::Path;
+
+    fn balancer(text: &str) -> Balancer {
+        let c = Config::from_text(text, Path::new("/t.conf")).unwrap_or_else(|e| panic!("{e}"));
+        Balancer::new(c.virtual_servers)
+    }
+
+    const TWO: &str = "virtual_server 10.0.0.1 80 {
+        protocol TCP
+        lb_algo rr
+        lb_kind DR
+        quorum 2
+        hysteresis 1
+        sorry_server 10.0.9.9 80
+        real_server 10.0.1.1 80 { weight 2
+            CI-LINUX }
+        real_server 10.0.1.2 80 { weight 1
+            inhibit_on_failure
+            CI-LINUX }
+    }\n";
+
+    fn id(rs: usize) -> RsId {
+        RsId { vs: 0, rs }
+    }
+
+    fn weights(b: &Balancer) -> Vec<(String, i32)> {
+        b.dests(0)
+            .iter()
+            .map(|d| (d.addr.to_string(), d.weight))
+            .collect()
+    }
+
+    #[test]
+    fn the_service_and_its_dests_follow_the_configuration() {
+        let b = balancer(TWO);
+        let s = b.service(0);
+        assert_eq!(s.key, ServiceKey::tcp("10.0.0.1".parse().unwrap(), 80));
+        assert_eq!(s.scheduler, "rr");
+        let d = b.dests(0);
+        assert_eq!(d.len(), 2, "alive from the start without alpha: {d:?}");
+        assert!(d.iter().all(|d| d.forward == Forward::Route));
+        assert_eq!(weights(&b), [("10.0.1.1".into(), 2), ("10.0.1.2".into(), 1)]);
+    }
+
+    #[test]
+    fn down_removes_or_inhibits_and_quorum_brings_the_sorry_server() {
+        let mut b = balancer(TWO);
+        // 10.0.1.2 down: inhibited to weight 0; sum 2 >= quorum 2 - 1.
+        assert_eq!(
+            b.report(id(1), 0, false),
+            [Transition::RealServer { id: id(1), alive: false }]
+        );
+        assert_eq!(weights(&b), [("10.0.1.1".into(), 2), ("10.0.1.2".into(), 0)]);
+        // 10.0.1.1 down: removed; sum 0 < 1: quorum lost, sorry server in.
+        assert_eq!(
+            b.report(id(0), 0, false),
+            [
+                Transition::RealServer { id: id(0), alive: false },
+                Transition::Quorum { vs: 0, up: false }
+            ]
+        );
+        assert_eq!(weights(&b), [("10.0.1.2".into(), 0), ("10.0.9.9".into(), 1)]);
+        // 10.0.1.2 back: sum 1 < quorum 2 + 1: still no quorum (hysteresis).
+        assert_eq!(
+            b.report(id(1), 0, true),
+            [Transition::RealServer { id: id(1), alive: true }]
+        );
+        assert!(!b.quorum_up(0));
+        // 10.0.1.1 back: sum 3 >= 3: quorum, the sorry server leaves.
+        b.report(id(0), 0, true);
+        assert!(b.quorum_up(0));
+        assert_eq!(weights(&b), [("10.0.1.1".into(), 2), ("10.0.1.2".into(), 1)]);
+    }
+
+    #[test]
+    fn a_server_is_down_while_any_checker_fails() {
+        let mut b = balancer(
+            "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n CI-LINUX\n TCP_CHECK {\n connect_timeout 1\n }\n }\n}\n",
+        );
+        assert_eq!(
+            b.report(id(0), 1, false),
+            [
+                Transition::RealServer { id: id(0), alive: false },
+                Transition::Quorum { vs: 0, up: false }
+            ]
+        );
+        assert!(b.report(id(0), 0, false).is_empty(), "already down");
+        assert!(b.report(id(0), 1, true).is_empty(), "CI-LINUX still fails");
+        assert!(!b.alive(id(0)));
+        b.report(id(0), 0, true);
+        assert!(b.alive(id(0)));
+    }
+
+    #[test]
+    fn alpha_starts_down_and_a_reload_keeps_verdicts() {
+        let text = "virtual_server 10.0.0.1 80 {\n protocol TCP\n alpha\n real_server 10.0.1.1 80 {\n CI-LINUX\n }\n real_server 10.0.1.2 80 {\n CI-LINUX\n }\n}\n";
+        let mut b = balancer(text);
+        assert!(b.dests(0).is_empty());
+        b.report(id(1), 0, true);
+        let c = Config::from_text(
+            &text.replace("real_server 10.0.1.1 80", "real_server 10.0.1.3 80"),
+            Path::new("/t.conf"),
+        )
+        .unwrap();
+        let b2 = b.reconfigured(c.virtual_servers);
+        // 10.0.1.2 kept its verdict; the new 10.0.1.3 starts as alpha says.
+        assert!(b2.alive(id(1)) && !b2.alive(id(0)));
+    }
+
+    #[test]
+    fn sorry_server_inhibit_and_persistence() {
+        let b = balancer(
+            "virtual_server fd00::1 443 {\n protocol TCP\n persistence_timeout 300\n persistence_granularity 64\n sorry_server fd00::99 443\n sorry_server_inhibit\n real_server fd00::2 443 {\n }\n}\n",
+        );
+        let s = b.service(0);
+        assert_eq!(s.persistence.as_ref().map(|p| (p.timeout_s, p.netmask)), Some((300, Some(64))));
+        assert_eq!(weights(&b), [("fd00::2".into(), 1), ("fd00::99".into(), 0)]);
+    }
+}

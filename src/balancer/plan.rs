@@ -1,0 +1,112 @@
+//! From what IPVS holds to what it should hold, touching nothing else:
+//! services that are not ours stay, destinations that are already right
+//! are not rewritten (no connection is dropped by a reload).
+
+use std::net::IpAddr;
+
+use crate::ipvs::{Dest, Service, ServiceKey};
+
+/// One IPVS change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    AddService(Service),
+    EditService(Service),
+    DelService(ServiceKey),
+    AddDest(ServiceKey, Dest),
+    EditDest(ServiceKey, Dest),
+    DelDest(ServiceKey, IpAddr, u16),
+}
+
+/// `ours`: services this daemon manages or managed (the previous
+/// configuration's); those no longer desired are removed.
+pub fn plan(
+    actual: &[(Service, Vec<Dest>)],
+    desired: &[(Service, Vec<Dest>)],
+    ours: &[ServiceKey],
+) -> Vec<Op> {
+    let mut ops = Vec::new();
+    for (s, want) in desired {
+        let Some((have_s, have)) = actual.iter().find(|(a, _)| a.key == s.key) else {
+            ops.push(Op::AddService(s.clone()));
+            ops.extend(want.iter().map(|d| Op::AddDest(s.key.clone(), d.clone())));
+            continue;
+        };
+        if have_s != s {
+            ops.push(Op::EditService(s.clone()));
+        }
+        ops.extend(dest_ops(&s.key, have, want));
+    }
+    for key in ours {
+        let still = desired.iter().any(|(s, _)| &s.key == key);
+        let there = actual.iter().any(|(s, _)| &s.key == key);
+        if !still && there {
+            ops.push(Op::DelService(key.clone()));
+        }
+    }
+    ops
+}
+
+/// The changes that turn one service's destinations `have` into `want`.
+pub fn dest_ops(key: &ServiceKey, have: &[Dest], want: &[Dest]) -> Vec<Op> {
+    let mut ops = Vec::new();
+    for d in want {
+        match have.iter().find(|h| h.addr == d.addr && h.port == d.port) {
+            None => ops.push(Op::AddDest(key.clone(), d.clone())),
+            Some(h) if h != d => ops.push(Op::EditDest(key.clone(), d.clone())),
+            Some(_) => {}
+        }
+    }
+    for h in have {
+        if !want.iter().any(|d| d.addr == h.addr && d.port == h.port) {
+            ops.push(Op::DelDest(key.clone(), h.addr, h.port));
+        }
+    }
+    ops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipvs::Forward;
+
+    fn svc(port: u16, sched: &str) -> Service {
+        Service::new(ServiceKey::tcp("10.0.0.1".parse().unwrap(), port), sched)
+    }
+
+    fn dest(last: u8, weight: i32) -> Dest {
+        Dest::new(format!("10.0.1.{last}").parse().unwrap(), 80, Forward::Masq, weight)
+    }
+
+    #[test]
+    fn nothing_to_do_when_equal() {
+        let t = vec![(svc(80, "rr"), vec![dest(1, 1), dest(2, 0)])];
+        assert!(plan(&t, &t, &[svc(80, "rr").key]).is_empty());
+    }
+
+    #[test]
+    fn adds_edits_and_deletes_only_what_differs() {
+        let actual = vec![
+            (svc(80, "rr"), vec![dest(1, 1), dest(2, 1), dest(3, 1)]),
+            (svc(81, "rr"), vec![]),   // ours before, gone from the config
+            (svc(99, "wlc"), vec![]),  // someone else's
+        ];
+        let desired = vec![
+            (svc(80, "wlc"), vec![dest(1, 1), dest(2, 0), dest(4, 1)]),
+            (svc(82, "rr"), vec![dest(5, 1)]),
+        ];
+        let ours = [svc(80, "rr").key, svc(81, "rr").key];
+        let k80 = svc(80, "rr").key;
+        assert_eq!(
+            plan(&actual, &desired, &ours),
+            [
+                Op::EditService(svc(80, "wlc")),
+                Op::EditDest(k80.clone(), dest(2, 0)),
+                Op::AddDest(k80.clone(), dest(4, 1)),
+                Op::DelDest(k80, "10.0.1.3".parse().unwrap(), 80),
+                Op::AddService(svc(82, "rr")),
+                Op::AddDest(svc(82, "rr").key, dest(5, 1)),
+                Op::DelService(svc(81, "rr").key),
+            ]
+        );
+    }
+}
