@@ -207,7 +207,9 @@ impl Balancer {
                 None
             };
             // A sorry server that is also a real server is already there.
-            let taken = out.iter().any(|d| d.addr == sorry.addr && d.port == sorry.port);
+            let taken = out
+                .iter()
+                .any(|d| d.addr == sorry.addr && d.port == sorry.port);
             if let (Some(w), false) = (weight, taken) {
                 out.push(Dest::new(sorry.addr, sorry.port, forward(kind), w));
             }
@@ -296,7 +298,10 @@ mod tests {
         let d = b.dests(0);
         assert_eq!(d.len(), 2, "alive from the start without alpha: {d:?}");
         assert!(d.iter().all(|d| d.forward == Forward::Route));
-        assert_eq!(weights(&b), [("10.0.1.1".into(), 2), ("10.0.1.2".into(), 1)]);
+        assert_eq!(
+            weights(&b),
+            [("10.0.1.1".into(), 2), ("10.0.1.2".into(), 1)]
+        );
     }
 
     #[test]
@@ -305,28 +310,46 @@ mod tests {
         // 10.0.1.2 down: inhibited to weight 0; sum 2 >= quorum 2 - 1.
         assert_eq!(
             b.report(id(1), 0, false),
-            [Transition::RealServer { id: id(1), alive: false }]
+            [Transition::RealServer {
+                id: id(1),
+                alive: false
+            }]
         );
-        assert_eq!(weights(&b), [("10.0.1.1".into(), 2), ("10.0.1.2".into(), 0)]);
+        assert_eq!(
+            weights(&b),
+            [("10.0.1.1".into(), 2), ("10.0.1.2".into(), 0)]
+        );
         // 10.0.1.1 down: removed; sum 0 < 1: quorum lost, sorry server in.
         assert_eq!(
             b.report(id(0), 0, false),
             [
-                Transition::RealServer { id: id(0), alive: false },
+                Transition::RealServer {
+                    id: id(0),
+                    alive: false
+                },
                 Transition::Quorum { vs: 0, up: false }
             ]
         );
-        assert_eq!(weights(&b), [("10.0.1.2".into(), 0), ("10.0.9.9".into(), 1)]);
+        assert_eq!(
+            weights(&b),
+            [("10.0.1.2".into(), 0), ("10.0.9.9".into(), 1)]
+        );
         // 10.0.1.2 back: sum 1 < quorum 2 + 1: still no quorum (hysteresis).
         assert_eq!(
             b.report(id(1), 0, true),
-            [Transition::RealServer { id: id(1), alive: true }]
+            [Transition::RealServer {
+                id: id(1),
+                alive: true
+            }]
         );
         assert!(!b.quorum_up(0));
         // 10.0.1.1 back: sum 3 >= 3: quorum, the sorry server leaves.
         b.report(id(0), 0, true);
         assert!(b.quorum_up(0));
-        assert_eq!(weights(&b), [("10.0.1.1".into(), 2), ("10.0.1.2".into(), 1)]);
+        assert_eq!(
+            weights(&b),
+            [("10.0.1.1".into(), 2), ("10.0.1.2".into(), 1)]
+        );
     }
 
     #[test]
@@ -337,7 +360,10 @@ mod tests {
         assert_eq!(
             b.report(id(0), 1, false),
             [
-                Transition::RealServer { id: id(0), alive: false },
+                Transition::RealServer {
+                    id: id(0),
+                    alive: false
+                },
                 Transition::Quorum { vs: 0, up: false }
             ]
         );
@@ -370,7 +396,10 @@ mod tests {
             "virtual_server fd00::1 443 {\n protocol TCP\n persistence_timeout 300\n persistence_granularity 64\n sorry_server fd00::99 443\n sorry_server_inhibit\n real_server fd00::2 443 {\n }\n}\n",
         );
         let s = b.service(0);
-        assert_eq!(s.persistence.as_ref().map(|p| (p.timeout_s, p.netmask)), Some((300, Some(64))));
+        assert_eq!(
+            s.persistence.as_ref().map(|p| (p.timeout_s, p.netmask)),
+            Some((300, Some(64)))
+        );
         assert_eq!(weights(&b), [("fd00::2".into(), 1), ("fd00::99".into(), 0)]);
     }
 }

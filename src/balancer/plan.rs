@@ -28,7 +28,7 @@ pub fn plan(
     for (s, want) in desired {
         let Some((have_s, have)) = actual.iter().find(|(a, _)| a.key == s.key) else {
             ops.push(Op::AddService(s.clone()));
-            ops.extend(want.iter().map(|d| Op::AddDest(s.key.clone(), d.clone())));
+            ops.extend(want.iter().map(|d| Op::AddDest(s.key, d.clone())));
             continue;
         };
         if have_s != s {
@@ -40,7 +40,7 @@ pub fn plan(
         let still = desired.iter().any(|(s, _)| &s.key == key);
         let there = actual.iter().any(|(s, _)| &s.key == key);
         if !still && there {
-            ops.push(Op::DelService(key.clone()));
+            ops.push(Op::DelService(*key));
         }
     }
     ops
@@ -51,14 +51,14 @@ pub fn dest_ops(key: &ServiceKey, have: &[Dest], want: &[Dest]) -> Vec<Op> {
     let mut ops = Vec::new();
     for d in want {
         match have.iter().find(|h| h.addr == d.addr && h.port == d.port) {
-            None => ops.push(Op::AddDest(key.clone(), d.clone())),
-            Some(h) if h != d => ops.push(Op::EditDest(key.clone(), d.clone())),
+            None => ops.push(Op::AddDest(*key, d.clone())),
+            Some(h) if h != d => ops.push(Op::EditDest(*key, d.clone())),
             Some(_) => {}
         }
     }
     for h in have {
         if !want.iter().any(|d| d.addr == h.addr && d.port == h.port) {
-            ops.push(Op::DelDest(key.clone(), h.addr, h.port));
+            ops.push(Op::DelDest(*key, h.addr, h.port));
         }
     }
     ops
@@ -74,7 +74,12 @@ mod tests {
     }
 
     fn dest(last: u8, weight: i32) -> Dest {
-        Dest::new(format!("10.0.1.{last}").parse().unwrap(), 80, Forward::Masq, weight)
+        Dest::new(
+            format!("10.0.1.{last}").parse().unwrap(),
+            80,
+            Forward::Masq,
+            weight,
+        )
     }
 
     #[test]
@@ -87,8 +92,8 @@ mod tests {
     fn adds_edits_and_deletes_only_what_differs() {
         let actual = vec![
             (svc(80, "rr"), vec![dest(1, 1), dest(2, 1), dest(3, 1)]),
-            (svc(81, "rr"), vec![]),   // ours before, gone from the config
-            (svc(99, "wlc"), vec![]),  // someone else's
+            (svc(81, "rr"), vec![]),  // ours before, gone from the config
+            (svc(99, "wlc"), vec![]), // someone else's
         ];
         let desired = vec![
             (svc(80, "wlc"), vec![dest(1, 1), dest(2, 0), dest(4, 1)]),
@@ -100,8 +105,8 @@ mod tests {
             plan(&actual, &desired, &ours),
             [
                 Op::EditService(svc(80, "wlc")),
-                Op::EditDest(k80.clone(), dest(2, 0)),
-                Op::AddDest(k80.clone(), dest(4, 1)),
+                Op::EditDest(k80, dest(2, 0)),
+                Op::AddDest(k80, dest(4, 1)),
                 Op::DelDest(k80, "10.0.1.3".parse().unwrap(), 80),
                 Op::AddService(svc(82, "rr")),
                 Op::AddDest(svc(82, "rr").key, dest(5, 1)),

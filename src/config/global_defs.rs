@@ -30,6 +30,18 @@ pub struct GlobalDefs {
     pub state_dump_file: PathBuf,
     /// Receive buffer of the event socket; None: the kernel's default.
     pub events_rcv_bufs: Option<usize>,
+    /// At exit, remove from IPVS the virtual and real servers afclusterd
+    /// added, one by one, and leave anything else in IPVS alone. This is
+    /// keepalived's default (`clear_services()` in check/ipwrapper.c, run
+    /// from check_daemon.c's shutdown). keepalived has no configuration
+    /// keyword to keep them: only its `-I`/`--dont-release-ipvs` command
+    /// line flag (core/main.c), the place to set this to `false`.
+    /// keepalived's `lvs_flush_on_stop [VS]` (global_parser.c) does not
+    /// keep anything either: it makes the removal faster by flushing the
+    /// *whole* IPVS table (or deleting each virtual server without its real
+    /// servers), which would also remove services afclusterd does not own;
+    /// afclusterd accepts it with a warning and removes only its own.
+    pub ipvs_cleanup_on_stop: bool,
 }
 
 impl Default for GlobalDefs {
@@ -42,6 +54,7 @@ impl Default for GlobalDefs {
             notify_node_timeout: Duration::from_secs(60),
             state_dump_file: PathBuf::from("/run/afclusterd.data"),
             events_rcv_bufs: None,
+            ipvs_cleanup_on_stop: true,
         }
     }
 }
@@ -74,6 +87,21 @@ impl GlobalDefs {
                     &st.keyword.loc,
                     format!("{kw} is ignored: afclusterd sends no mail or SNMP traps"),
                 ));
+                continue;
+            }
+            // "lvs_flush_onstop" is its spelling before keepalived 2.1.5.
+            if kw == "lvs_flush_on_stop" || kw == "lvs_flush_onstop" {
+                match lvs_flush_on_stop(st) {
+                    Ok(()) => warnings.push(ConfigError::at(
+                        &st.keyword.loc,
+                        format!(
+                            "{kw} has no effect: afclusterd never flushes the whole IPVS table; \
+                             at exit it removes the virtual and real servers it added, \
+                             as keepalived does by default"
+                        ),
+                    )),
+                    Err(e) => errors.push(e),
+                }
                 continue;
             }
             if let Err(e) = self.keyword(st) {
@@ -115,6 +143,30 @@ impl GlobalDefs {
     }
 }
 
+/// keepalived's `lvs_flush_on_stop [VS]` (global_parser.c,
+/// lvs_flush_on_stop_handler): checked, so that a typo is still an error.
+fn lvs_flush_on_stop(st: &Statement) -> Result<(), ConfigError> {
+    words::no_block(st)?;
+    match st.args.as_slice() {
+        [] => Ok(()),
+        [w] if w.text == "VS" => Ok(()),
+        [w] => Err(ConfigError::at(
+            &w.loc,
+            format!(
+                "unknown {} type '{}' (expected nothing or VS)",
+                st.keyword.text, w.text
+            ),
+        )),
+        [_, extra, ..] => Err(ConfigError::at(
+            &extra.loc,
+            format!(
+                "{} takes at most one value; unexpected '{}'",
+                st.keyword.text, extra.text
+            ),
+        )),
+    }
+}
+
 fn absolute(w: &Word) -> Result<PathBuf, ConfigError> {
     let p = PathBuf::from(&w.text);
     if p.is_absolute() {
@@ -128,15 +180,72 @@ fn absolute(w: &Word) -> Result<PathBuf, ConfigError> {
 }
 
 /// keepalived splits a script string on blanks, keeping 'single-quoted'
-/// parts together; the program must be an executable file given by its
-/// absolute path (checked now, so that `afclusterd -t` catches it).
-fn script(w: &Word) -> Result<Script, ConfigError> {
+/// parts together, and reads backslash escapes in it (`\ `, `\'`, `\n`,
+/// `\t`, `\x41`, `\101`...: `alloc_strvec_quoted_escaped` in lib/parser.c);
+/// the program must be an executable file given by its absolute path
+/// (checked now, so that `afclusterd -t` catches it). Used for every
+/// script keyword: notify_node here, misc_path, notify_up/notify_down and
+/// quorum_up/quorum_down in virtual_server.
+pub(crate) fn script(w: &Word) -> Result<Script, ConfigError> {
     let mut argv = Vec::new();
     let mut cur = String::new();
     let mut in_word = false;
     let mut quoted = false;
-    for c in w.text.chars() {
+    let mut chars = w.text.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
+            '\\' => {
+                let Some(e) = chars.next() else {
+                    return Err(ConfigError::at(
+                        &w.loc,
+                        "a '\\' at the end of the script has nothing to escape",
+                    ));
+                };
+                let digit = |c: Option<&char>, radix| c.and_then(|c| c.to_digit(radix));
+                let escaped = match e {
+                    'a' => '\u{7}',
+                    'b' => '\u{8}',
+                    'E' => '\u{1b}',
+                    'f' => '\u{c}',
+                    'n' => '\n',
+                    'r' => '\r',
+                    't' => '\t',
+                    'v' => '\u{b}',
+                    'x' if digit(chars.peek(), 16).is_some() => {
+                        let mut n = 0;
+                        for _ in 0..2 {
+                            match digit(chars.peek(), 16) {
+                                Some(d) => {
+                                    n = n * 16 + d;
+                                    chars.next();
+                                }
+                                None => break,
+                            }
+                        }
+                        char::from_u32(n).unwrap_or('?')
+                    }
+                    'c' if chars.peek().is_some() => {
+                        let c = chars.next().unwrap_or('@');
+                        char::from_u32(c as u32 & 0x1f).unwrap_or('?')
+                    }
+                    '0'..='7' => {
+                        let mut n = e.to_digit(8).unwrap_or(0);
+                        for _ in 0..2 {
+                            match digit(chars.peek(), 8) {
+                                Some(d) => {
+                                    n = (n * 8 + d) & 0xff;
+                                    chars.next();
+                                }
+                                None => break,
+                            }
+                        }
+                        char::from_u32(n).unwrap_or('?')
+                    }
+                    other => other,
+                };
+                cur.push(escaped);
+                in_word = true;
+            }
             '\'' => {
                 quoted = !quoted;
                 in_word = true;
@@ -243,6 +352,57 @@ mod tests {
             assert!(text.contains(want), "missing {want:?} in:\n{text}");
         }
         assert_eq!(e.0.len(), 8, "{text}");
+    }
+
+    #[test]
+    fn ipvs_cleanup_on_stop_is_keepalived_s_default_and_lvs_flush_on_stop_warns() {
+        let c = load("global_defs {\n}\n").unwrap();
+        assert!(c.global.ipvs_cleanup_on_stop);
+
+        let c = load(
+            "global_defs {\n  lvs_flush_on_stop\n  lvs_flush_on_stop VS\n  lvs_flush_onstop\n}\n",
+        )
+        .unwrap();
+        assert!(c.global.ipvs_cleanup_on_stop);
+        let warned: Vec<_> = c.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(warned.len(), 3, "{warned:?}");
+        assert!(warned[0].starts_with(
+            "/etc/afclusterd/t.conf:2:3: lvs_flush_on_stop has no effect: afclusterd never flushes the whole IPVS table"
+        ));
+        assert!(
+            warned[1].starts_with("/etc/afclusterd/t.conf:3:3: lvs_flush_on_stop has no effect")
+        );
+        assert!(warned[2].starts_with("/etc/afclusterd/t.conf:4:3: lvs_flush_onstop has no effect"));
+
+        let e = load(
+            "global_defs {\n  lvs_flush_on_stop FULL\n  lvs_flush_on_stop VS x\n  lvs_flush_on_stop { }\n}\n",
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        for want in [
+            "t.conf:2:21: unknown lvs_flush_on_stop type 'FULL' (expected nothing or VS)",
+            "t.conf:3:24: lvs_flush_on_stop takes at most one value; unexpected 'x'",
+            "t.conf:4:21: lvs_flush_on_stop takes no block",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in:\n{text}");
+        }
+        assert_eq!(e.0.len(), 3, "{text}");
+    }
+
+    #[test]
+    fn script_quotes_and_escapes_as_keepalived() {
+        let c = load(
+            "global_defs {\n  notify_node \"/bin/echo 'a  b' c\\ d \\x41\\102\\tz \\\\ \\'q\"\n}\n",
+        )
+        .unwrap();
+        let s = c.global.notify_node.unwrap();
+        assert_eq!(s.argv, ["/bin/echo", "a  b", "c d", "AB\tz", "\\", "'q"]);
+        let e = load("global_defs {\n  notify_node /bin/true\\\n}\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("t.conf:2:15: a '\\' at the end of the script has nothing to escape"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,14 +1,20 @@
 //! afclusterd's configuration, in keepalived's language: `parse` reads the
 //! grammar into a tree of statements, the other modules give it meaning.
 
+pub mod checker;
 pub mod global_defs;
 pub mod parse;
+pub mod virtual_server;
 mod words;
 
 use std::path::{Path, PathBuf};
 
+pub use checker::{Checker, CiLinuxCheck, MiscCheck, TcpCheck};
 pub use global_defs::{GlobalDefs, Script};
 pub use parse::{ConfigError, Location, Statement, Word};
+pub use virtual_server::{
+    IpFamily, LbKind, Protocol, RealServer, SorryServer, VirtualServer, VsAddress,
+};
 
 /// Where afclusterd looks for its configuration unless told (-f).
 pub const DEFAULT_PATH: &str = "/etc/afclusterd/afclusterd.conf";
@@ -19,6 +25,8 @@ pub struct Config {
     /// The file it came from (shown in status and logs).
     pub path: PathBuf,
     pub global: GlobalDefs,
+    /// The IPVS services, in the order of the file.
+    pub virtual_servers: Vec<VirtualServer>,
     /// Things that do not stop the configuration from working but that an
     /// operator should know about (keepalived keywords with no meaning here).
     pub warnings: Vec<ConfigError>,
@@ -55,7 +63,6 @@ const KEEPALIVED_ONLY: &[&str] = &[
     "static_rules",
     "linkbeat_interfaces",
     "bfd_instance",
-    "virtual_server",
     "virtual_server_group",
 ];
 
@@ -78,6 +85,7 @@ impl Config {
         Config {
             path: path.to_path_buf(),
             global: GlobalDefs::default(),
+            virtual_servers: Vec::new(),
             warnings: Vec::new(),
         }
     }
@@ -86,6 +94,7 @@ impl Config {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
         let mut global = GlobalDefs::default();
+        let mut virtual_servers = Vec::new();
         let mut seen_global: Option<&Location> = None;
         for st in tree {
             let kw = st.keyword.text.as_str();
@@ -103,13 +112,20 @@ impl Config {
                         Err(e) => errors.push(e),
                     }
                 }
+                "virtual_server" => {
+                    if let Some(vs) =
+                        virtual_server::read(st, &virtual_servers, &mut errors, &mut warnings)
+                    {
+                        virtual_servers.push(vs);
+                    }
+                }
                 _ if KEEPALIVED_ONLY.contains(&kw) => errors.push(ConfigError::at(
                     &st.keyword.loc,
                     format!("'{kw}' is a keepalived section that afclusterd does not support"),
                 )),
                 _ => errors.push(ConfigError::at(
                     &st.keyword.loc,
-                    format!("unknown keyword '{kw}' (expected global_defs)"),
+                    format!("unknown keyword '{kw}' (expected global_defs or virtual_server)"),
                 )),
             }
         }
@@ -117,6 +133,7 @@ impl Config {
             Ok(Config {
                 path: path.to_path_buf(),
                 global,
+                virtual_servers,
                 warnings,
             })
         } else {
@@ -150,6 +167,22 @@ mod tests {
         assert!(
             text.contains("test.conf:5:3: unknown keyword 'bogus'"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn virtual_servers_are_read_and_groups_refused() {
+        let c = load(
+            "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.0.2 80 {\n }\n}\n",
+        )
+        .unwrap();
+        assert_eq!(c.virtual_servers.len(), 1);
+        assert!(Config::defaults(Path::new("/x")).virtual_servers.is_empty());
+        let e = load("virtual_server_group g {\n 10.0.0.1 80\n}\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("test.conf:1:1: 'virtual_server_group' is a keepalived section that afclusterd does not support"),
+            "{e}"
         );
     }
 

@@ -1,5 +1,6 @@
 //! Reading a statement's arguments, with errors that point at the word.
 
+use std::net::IpAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -90,4 +91,122 @@ pub fn mode(w: &Word) -> Result<u32, ConfigError> {
                 format!("'{}' is not an octal file mode (e.g. 0660)", w.text),
             )
         })
+}
+
+/// A statement that is a bare flag: no value, no block.
+pub fn bare(st: &Statement) -> Result<(), ConfigError> {
+    no_block(st)?;
+    match st.args.first() {
+        None => Ok(()),
+        Some(w) => Err(ConfigError::at(
+            &w.loc,
+            format!(
+                "{} takes no value; unexpected '{}'",
+                st.keyword.text, w.text
+            ),
+        )),
+    }
+}
+
+/// keepalived's optional `<BOOL>` after a flag (`check_true_false` in
+/// lib/parser.c): alone it means true, else true|on|yes or false|off|no.
+pub fn flag(st: &Statement) -> Result<bool, ConfigError> {
+    no_block(st)?;
+    match st.args.as_slice() {
+        [] => Ok(true),
+        [w] => match w.text.as_str() {
+            "true" | "on" | "yes" => Ok(true),
+            "false" | "off" | "no" => Ok(false),
+            _ => Err(ConfigError::at(
+                &w.loc,
+                format!(
+                    "'{}' is not a boolean (true, on, yes, false, off or no)",
+                    w.text
+                ),
+            )),
+        },
+        [_, extra, ..] => Err(ConfigError::at(
+            &extra.loc,
+            format!(
+                "{} takes at most one value; unexpected '{}'",
+                st.keyword.text, extra.text
+            ),
+        )),
+    }
+}
+
+/// keepalived's TIMER (`read_timer` in lib/parser.c): seconds with up to
+/// six decimals, from 0 (if `zero_ok`, else from 1 µs) to `max`.
+pub fn timer(w: &Word, zero_ok: bool, max: Duration) -> Result<Duration, ConfigError> {
+    let bad = || {
+        ConfigError::at(
+            &w.loc,
+            format!(
+                "'{}' is not a number of seconds (e.g. 3 or 0.5, at most six decimals)",
+                w.text
+            ),
+        )
+    };
+    let (whole, frac) = w.text.split_once('.').unwrap_or((&w.text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) || frac.len() > 6 {
+        return Err(bad());
+    }
+    let secs: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    let micros: u32 = format!("{frac:0<6}").parse().map_err(|_| bad())?;
+    let d = Duration::new(secs, micros * 1000);
+    if d.is_zero() && !zero_ok {
+        return Err(ConfigError::at(
+            &w.loc,
+            format!("{} s: must be more than 0", w.text),
+        ));
+    }
+    if d > max {
+        return Err(ConfigError::at(
+            &w.loc,
+            format!("{} s is too long: at most {} s", w.text, max.as_secs_f64()),
+        ));
+    }
+    Ok(d)
+}
+
+/// A whole number from `min` to `max`; `what` names it in the message.
+pub fn ranged<T>(w: &Word, what: &str, min: T, max: T) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let n: T = w.text.parse().map_err(|_| {
+        ConfigError::at(
+            &w.loc,
+            format!("'{}' is not a valid {what} ({min} to {max})", w.text),
+        )
+    })?;
+    if n < min || n > max {
+        return Err(ConfigError::at(
+            &w.loc,
+            format!("{what} {} is out of range: {min} to {max}", w.text),
+        ));
+    }
+    Ok(n)
+}
+
+/// An IPv4 or IPv6 address, without port, prefix or scope.
+pub fn ip(w: &Word) -> Result<IpAddr, ConfigError> {
+    w.text.parse().map_err(|_| {
+        ConfigError::at(
+            &w.loc,
+            format!("'{}' is not an IPv4 or IPv6 address", w.text),
+        )
+    })
+}
+
+/// A port, 0 to 65535.
+pub fn port(w: &Word) -> Result<u16, ConfigError> {
+    w.text
+        .parse()
+        .map_err(|_| ConfigError::at(&w.loc, format!("'{}' is not a port (0 to 65535)", w.text)))
 }

@@ -14,7 +14,9 @@ use mio::{Events, Interest, Poll, Token};
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 use signal_hook_mio::v1_0::Signals;
 
+use crate::checks::{Checks, Verdict};
 use crate::control_server::{ControlServer, View};
+use crate::lvs::Lvs;
 use crate::notify_hook::NotifyHook;
 use crate::service::Service;
 use crate::state_dump;
@@ -31,6 +33,9 @@ pub struct Daemon {
     signals: Signals,
     sync: Sync,
     hook: NotifyHook,
+    lvs: Lvs,
+    checks: Checks,
+    verdicts: Vec<Verdict>,
     control: Option<ControlServer>,
     service: Service,
     config: Config,
@@ -38,6 +43,8 @@ pub struct Daemon {
     config_path: std::path::PathBuf,
     started: Instant,
     changes: Vec<StateChange>,
+    /// The reflection's (seq, stale) the checkers last saw.
+    seen: Option<(u64, bool)>,
 }
 
 impl Daemon {
@@ -62,19 +69,26 @@ impl Daemon {
             config.global.notify_node.clone(),
             config.global.notify_node_timeout,
         );
+        let lvs = Lvs::new(&config);
+        let checks = Checks::new(lvs.balancer().config(), |id| lvs.balancer().alive(id));
         let mut d = Daemon {
             poll,
             signals,
             sync,
             hook,
+            lvs,
+            checks,
+            verdicts: Vec::new(),
             control: Some(control),
             service: Service::new(),
             config,
             config_path: config_path.to_path_buf(),
             started: Instant::now(),
             changes: Vec::new(),
+            seen: None,
         };
         d.sync.start();
+        d.lvs.start(d.sync.reflection());
         d.flush_changes();
         Ok(d)
     }
@@ -112,10 +126,19 @@ impl Daemon {
                             c.accept(self.poll.registry());
                         }
                     }
+                    t if self.checks.owns(t) => {
+                        self.checks
+                            .ready(self.poll.registry(), t, &mut self.verdicts)
+                    }
                     t => self.client_ready(t),
                 }
             }
             self.run_timers();
+            self.reflection_moved();
+            if !self.verdicts.is_empty() {
+                let v = std::mem::take(&mut self.verdicts);
+                self.lvs.verdicts(&v);
+            }
             self.wake_waiters();
             self.flush_changes();
         }
@@ -155,7 +178,10 @@ impl Daemon {
                 }
                 SIGHUP => self.reload(),
                 SIGUSR1 => self.dump(),
-                SIGCHLD => self.hook.reap(&mut self.sync.counters),
+                SIGCHLD => {
+                    self.hook.reap(&mut self.sync.counters);
+                    self.checks.reap(self.poll.registry(), &mut self.verdicts);
+                }
                 _ => {}
             }
         }
@@ -168,6 +194,7 @@ impl Daemon {
             self.hook.deadline(),
             self.control.as_ref().and_then(|c| c.deadline()),
             self.service.deadline(),
+            self.checks.deadline(),
         ]
         .into_iter()
         .flatten()
@@ -182,9 +209,22 @@ impl Daemon {
             c.on_timer(self.poll.registry(), now);
         }
         self.service.on_timer(now);
+        self.checks
+            .on_timer(self.poll.registry(), now, &mut self.verdicts);
     }
 
     /// Hand the state changes of this round to the notify_node script.
+    /// After anything that may have changed the reflection: let the
+    /// CI-LINUX checkers see it.
+    fn reflection_moved(&mut self) {
+        let r = self.sync.reflection();
+        let now = (r.seq(), r.is_stale());
+        if self.seen != Some(now) {
+            self.seen = Some(now);
+            self.lvs.on_reflection(r);
+        }
+    }
+
     fn flush_changes(&mut self) {
         for c in self.changes.drain(..) {
             self.hook.push(c, &mut self.sync.counters);
@@ -227,6 +267,10 @@ impl Daemon {
         {
             self.rebind(&g.control_socket, g.control_socket_mode);
         }
+        self.lvs.reload(&new, self.sync.reflection());
+        self.checks.shutdown(self.poll.registry());
+        let b = self.lvs.balancer();
+        self.checks = Checks::new(b.config(), |id| b.alive(id));
         if g.events_rcv_bufs != self.config.global.events_rcv_bufs {
             warn!("events_rcv_bufs changes take effect at the next start");
         }
@@ -287,6 +331,8 @@ impl Daemon {
     /// Clean stop: tell systemd, close the control socket.
     pub fn shutdown(mut self) {
         self.service.stopping();
+        self.checks.shutdown(self.poll.registry());
+        self.lvs.stop();
         if let Some(c) = self.control.take() {
             c.shutdown(self.poll.registry());
         }

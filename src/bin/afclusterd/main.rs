@@ -2,10 +2,12 @@
 //! cluster node table (see the crate's README for the whole picture).
 
 mod args;
+mod checks;
 mod control_server;
 mod daemon;
 mod daemonize;
 mod logging;
+mod lvs;
 mod notify_hook;
 mod pid_file;
 mod service;

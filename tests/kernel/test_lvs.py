@@ -1,0 +1,201 @@
+"""afclusterd driving IPVS from the CI-LINUX checker: node state changes
+reach IPVS as keepalived would apply them, checked with the real ipvsadm."""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from daemon import CLI, DAEMON, Daemon
+
+pytestmark = pytest.mark.skipif(
+    not all(os.path.exists(p) for p in (DAEMON, CLI, "/usr/sbin/ipvsadm")),
+    reason="needs afclusterd, afcluster and ipvsadm")
+
+
+def ipvsadm(*args):
+    r = subprocess.run(["ipvsadm", *args], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def ipvs_table():
+    """`ipvsadm -Ln` as {"TCP 10.0.0.1:80 rr": {("10.0.1.1:80", "Masq", 2)}}."""
+    table, current = {}, None
+    for line in ipvsadm("-Ln").splitlines()[3:]:
+        f = line.split()
+        if line.startswith("  ->"):
+            table[current].add((f[1], f[2], int(f[3])))
+        else:
+            current = " ".join(f[:3])
+            table[current] = set()
+    return table
+
+
+def wait_table(want, timeout=20):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        t = ipvs_table()
+        if t == want:
+            return
+        time.sleep(0.05)
+    assert ipvs_table() == want
+
+
+@pytest.fixture
+def ipvs():
+    subprocess.run(["modprobe", "ip_vs"], check=True)
+    ipvsadm("-C")
+    yield
+    ipvsadm("-C")
+
+
+VS = """
+virtual_server 10.0.0.1 80 {
+    protocol TCP
+    lb_algo rr
+    lb_kind NAT
+    real_server 10.0.1.1 80 {
+        weight 2
+        CI-LINUX
+    }
+    real_server 10.0.1.2 80 {
+        inhibit_on_failure
+        CI-LINUX
+    }
+    real_server 10.0.1.3 80 {
+        CI-LINUX {
+            node 3
+        }
+    }
+}
+"""
+
+
+def test_node_states_drive_ipvs(afc, ipvs, tmp_path):
+    for i in (1, 2, 3):
+        afc.new(i, state="up", addrs=[f"10.0.1.{i}"] if i < 3 else [])
+    # Not ours: must survive start, reloads and stop.
+    ipvsadm("-A", "-t", "10.9.9.9:443", "-s", "wlc")
+    d = Daemon(tmp_path)
+    d.conf.write_text(d.conf.read_text() + VS)
+    d.start()
+    try:
+        svc = "TCP 10.0.0.1:80 rr"
+        foreign = {"TCP 10.9.9.9:443 wlc": set()}
+        wait_table({svc: {("10.0.1.1:80", "Masq", 2), ("10.0.1.2:80", "Masq", 1),
+                          ("10.0.1.3:80", "Masq", 1)}, **foreign})
+        afc.set(1, state="goingdown")        # removed
+        afc.set(2, state="down")             # inhibited: weight 0
+        wait_table({svc: {("10.0.1.2:80", "Masq", 0), ("10.0.1.3:80", "Masq", 1)},
+                    **foreign})
+        afc.set(3, state="shutdown")         # by node id
+        afc.set(1, state="up")
+        wait_table({svc: {("10.0.1.1:80", "Masq", 2), ("10.0.1.2:80", "Masq", 0)},
+                    **foreign})
+        afc.delete(2)                        # gone from the table: down
+        afc.set(3, state="up")
+        wait_table({svc: {("10.0.1.1:80", "Masq", 2), ("10.0.1.2:80", "Masq", 0),
+                          ("10.0.1.3:80", "Masq", 1)}, **foreign})
+
+        # Reload: another scheduler, one real server out, one in: only the
+        # difference is applied.
+        d.conf.write_text(d.conf.read_text()
+                          .replace("lb_algo rr", "lb_algo wlc")
+                          .replace("real_server 10.0.1.3 80 {\n        CI-LINUX {\n"
+                                   "            node 3\n        }\n    }",
+                                   "real_server 10.0.1.4 80 {\n        weight 5\n    }"))
+        d.signal(signal.SIGHUP)
+        d.wait_for(lambda s: s["counters"]["reloads"] == 1, "the reload")
+        wait_table({"TCP 10.0.0.1:80 wlc": {("10.0.1.1:80", "Masq", 2),
+                                             ("10.0.1.2:80", "Masq", 0),
+                                             ("10.0.1.4:80", "Masq", 5)}, **foreign})
+    finally:
+        assert d.stop() == 0, d.text()
+    # Ours removed at stop, the foreign one kept.
+    assert ipvs_table() == {"TCP 10.9.9.9:443 wlc": set()}
+
+
+def test_ipvs_unavailable_keeps_the_reflection(afc, tmp_path):
+    """As a user without CAP_NET_ADMIN the IPVS side fails with a clear
+    error; the reflection still works."""
+    subprocess.run(["modprobe", "ip_vs"], check=True)
+    afc.new(1, state="up", addrs=["10.0.1.1"])
+    d = Daemon(tmp_path)
+    d.conf.write_text(d.conf.read_text() + VS)
+    for p in (d.dir.parent.parent, d.dir.parent, d.dir):
+        os.chmod(p, 0o777)
+    d.proc = None
+    d.log = open(d.log_file, "a")
+    d.proc = subprocess.Popen([DAEMON, "-n", "-l", "-f", str(d.conf), "--pid",
+                               str(d.dir / "pid")], stdout=d.log, stderr=subprocess.STDOUT,
+                              user=65534, group=65534, extra_groups=[])
+    try:
+        d.wait_up()
+        d.wait_exact(afc)
+        assert "IPVS unavailable" in d.text() and "CAP_NET_ADMIN" in d.text()
+    finally:
+        assert d.stop() == 0, d.text()
+
+
+def test_tcp_and_misc_checks_combine_with_ci_linux(afc, ipvs, tmp_path):
+    """A real server is in IPVS while all its checkers pass: its node is up
+    (CI-LINUX) and its service answers (TCP_CHECK); MISC_CHECK's command
+    decides for another."""
+    import socket
+    flag = tmp_path / "healthy"
+    flag.touch()
+    afc.new(5, state="up")
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.2", 8081))
+    listener.listen(16)
+    d = Daemon(tmp_path)
+    d.conf.write_text(d.conf.read_text() + f"""
+virtual_server 10.0.0.2 81 {{
+    protocol TCP
+    lb_algo rr
+    delay_loop 1
+    real_server 127.0.0.2 8081 {{
+        CI-LINUX {{
+            node 5
+        }}
+        TCP_CHECK {{
+            connect_timeout 1
+            retry 0
+        }}
+    }}
+    real_server 127.0.0.3 8082 {{
+        MISC_CHECK {{
+            misc_path "/usr/bin/test -e {flag}"
+            misc_timeout 2
+        }}
+    }}
+}}
+""")
+    d.start()
+    svc = "TCP 10.0.0.2:81 rr"
+    both = {("127.0.0.2:8081", "Masq", 1), ("127.0.0.3:8082", "Masq", 1)}
+    try:
+        wait_table({svc: both})
+        listener.close()                       # the service dies
+        wait_table({svc: {("127.0.0.3:8082", "Masq", 1)}})
+        afc.set(5, state="down")
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.2", 8081))
+        listener.listen(16)                    # back, but its node is down
+        time.sleep(2.5)
+        assert ipvs_table() == {svc: {("127.0.0.3:8082", "Masq", 1)}}
+        afc.set(5, state="up")                 # both pass again
+        wait_table({svc: both})
+        flag.unlink()                          # MISC_CHECK fails
+        wait_table({svc: {("127.0.0.2:8081", "Masq", 1)}})
+        flag.touch()
+        wait_table({svc: both})
+    finally:
+        listener.close()
+        assert d.stop() == 0, d.text()
+    assert ipvs_table() == {}
