@@ -199,3 +199,19 @@ virtual_server 10.0.0.2 81 {{
         listener.close()
         assert d.stop() == 0, d.text()
     assert ipvs_table() == {}
+
+
+def test_dont_release_ipvs_keeps_the_table_at_exit(afc, ipvs, tmp_path):
+    afc.new(1, state="up", addrs=["10.0.1.1"])
+    d = Daemon(tmp_path)
+    d.conf.write_text(d.conf.read_text() + VS)
+    d.start("-I")
+    # 10.0.1.2 has no node: down, kept at weight 0 (inhibit_on_failure).
+    want = {"TCP 10.0.0.1:80 rr": {("10.0.1.1:80", "Masq", 2), ("10.0.1.2:80", "Masq", 0)}}
+    try:
+        wait_table(want)
+        d.signal(signal.SIGHUP)          # a reload does not forget -I
+        d.wait_for(lambda s: s["counters"]["reloads"] == 1, "the reload")
+    finally:
+        assert d.stop() == 0, d.text()
+    assert ipvs_table() == want

@@ -45,6 +45,11 @@ pub struct Args {
     #[arg(short = 't', long)]
     pub config_test: bool,
 
+    /// Leave the IPVS services and real servers in place at exit (by
+    /// default they are removed, as keepalived does)
+    #[arg(short = 'I', long)]
+    pub dont_release_ipvs: bool,
+
     /// Pid file; it is also a lock against a second daemon
     #[arg(
         short = 'p',

@@ -56,7 +56,6 @@ impl Lvs {
             .map(|vs| self.balancer.service(vs).key)
             .collect();
         self.balancer = self.balancer.reconfigured(config.virtual_servers.clone());
-        self.cleanup_on_stop = config.global.ipvs_cleanup_on_stop;
         self.unusable = false;
         self.ci_linux(reflection);
         if self.has_work() || !before.is_empty() {

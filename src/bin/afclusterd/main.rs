@@ -25,13 +25,16 @@ use args::Args;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let (config, path) = match load_config(&args) {
+    let (mut config, path) = match load_config(&args) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::FAILURE;
         }
     };
+    if args.dont_release_ipvs {
+        config.global.ipvs_cleanup_on_stop = false;
+    }
     if args.config_test {
         for w in &config.warnings {
             eprintln!("warning: {w}");
