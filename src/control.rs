@@ -80,6 +80,23 @@ pub struct ReflectionStatus {
     pub nodes: Vec<Node>,
 }
 
+/// A virtual server and its real servers, as the checkers see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VsStatus {
+    /// As ipvsadm shows it: "TCP 10.0.0.1:80", "FWM 5 IPv4".
+    pub service: String,
+    pub quorum: bool,
+    pub real_servers: Vec<RsStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RsStatus {
+    pub addr: std::net::IpAddr,
+    pub port: u16,
+    pub alive: bool,
+    pub weight: i32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Status {
     pub version: String,
@@ -91,6 +108,8 @@ pub struct Status {
     pub module_loaded: bool,
     pub reflection: ReflectionStatus,
     pub counters: Counters,
+    #[serde(default)]
+    pub virtual_servers: Vec<VsStatus>,
 }
 
 /// Why the status could not be read.
@@ -228,6 +247,20 @@ pub fn render_status(s: &Status, out: &mut impl Write) -> io::Result<()> {
         "reloads      {} ({} refused)",
         c.reloads, c.reload_failures
     )?;
+    for vs in &s.virtual_servers {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{}  quorum {}",
+            vs.service,
+            if vs.quorum { "up" } else { "DOWN" }
+        )?;
+        for rs in &vs.real_servers {
+            let at = std::net::SocketAddr::new(rs.addr, rs.port);
+            let state = if rs.alive { "up" } else { "down" };
+            writeln!(out, "  -> {at:<28} {state:<5} weight {}", rs.weight)?;
+        }
+    }
     if r.nodes.is_empty() {
         return Ok(());
     }
@@ -290,6 +323,16 @@ mod tests {
                 losses: 2,
                 ..Counters::default()
             },
+            virtual_servers: vec![VsStatus {
+                service: "TCP 10.0.0.1:80".into(),
+                quorum: true,
+                real_servers: vec![RsStatus {
+                    addr: "10.0.0.3".parse().unwrap(),
+                    port: 80,
+                    alive: false,
+                    weight: 1,
+                }],
+            }],
         }
     }
 
@@ -321,6 +364,11 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("STALE: module not loaded, seq 9"), "{text}");
         assert!(text.contains("2 losses"), "{text}");
+        assert!(
+            text.contains("TCP 10.0.0.1:80  quorum up\n  -> 10.0.0.3:80"),
+            "{text}"
+        );
+        assert!(text.contains("down  weight 1"), "{text}");
         assert!(
             text.contains("    3  goingdown  gamma  10.0.0.3,fd00::3"),
             "{text}"

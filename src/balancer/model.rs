@@ -113,6 +113,11 @@ impl Balancer {
         self.state[id.vs].rss[id.rs].alive()
     }
 
+    /// The weight a live server has (the configured one, or misc_dynamic's).
+    pub fn weight(&self, id: RsId) -> i32 {
+        self.state[id.vs].rss[id.rs].weight
+    }
+
     pub fn quorum_up(&self, vs: usize) -> bool {
         self.state[vs].quorum_up
     }

@@ -276,7 +276,7 @@ impl std::ops::BitOrAssign for SchedFlags {
 #[derive(Debug, Clone)]
 pub struct Service {
     pub key: ServiceKey,
-    /// rr, wlc, sh, mh... (module ip_vs_<name>, autoloaded); "none" for no
+    /// rr, wlc, sh, mh... (module `ip_vs_<name>`, autoloaded); "none" for no
     /// scheduler. At most 15 bytes.
     pub scheduler: String,
     pub persistence: Option<Persistence>,

@@ -79,18 +79,32 @@ def test_node_states_drive_ipvs(afc, ipvs, tmp_path):
         afc.new(i, state="up", addrs=[f"10.0.1.{i}"] if i < 3 else [])
     # Not ours: must survive start, reloads and stop.
     ipvsadm("-A", "-t", "10.9.9.9:443", "-s", "wlc")
+    down_log = tmp_path / "down.log"
+    script = tmp_path / "down.sh"
+    script.write_text(f"#!/bin/sh\necho \"$1\" >> {down_log}\n")
+    script.chmod(0o755)
     d = Daemon(tmp_path)
-    d.conf.write_text(d.conf.read_text() + VS)
+    d.conf.write_text(d.conf.read_text() + VS.replace(
+        "weight 2\n", f"weight 2\n        notify_down \"{script} rs1\"\n"))
     d.start()
     try:
         svc = "TCP 10.0.0.1:80 rr"
         foreign = {"TCP 10.9.9.9:443 wlc": set()}
         wait_table({svc: {("10.0.1.1:80", "Masq", 2), ("10.0.1.2:80", "Masq", 1),
                           ("10.0.1.3:80", "Masq", 1)}, **foreign})
+        vs = d.status()["virtual_servers"]
+        assert [(r["addr"], r["alive"], r["weight"]) for r in vs[0]["real_servers"]] == \
+            [("10.0.1.1", True, 2), ("10.0.1.2", True, 1), ("10.0.1.3", True, 1)]
+        assert vs[0]["service"] == "TCP 10.0.0.1:80" and vs[0]["quorum"]
         afc.set(1, state="goingdown")        # removed
         afc.set(2, state="down")             # inhibited: weight 0
         wait_table({svc: {("10.0.1.2:80", "Masq", 0), ("10.0.1.3:80", "Masq", 1)},
                     **foreign})
+        for _ in range(100):                 # notify_down ran, with its argument
+            if down_log.exists():
+                break
+            time.sleep(0.05)
+        assert down_log.read_text() == "rs1\n"
         afc.set(3, state="shutdown")         # by node id
         afc.set(1, state="up")
         wait_table({svc: {("10.0.1.1:80", "Masq", 2), ("10.0.1.2:80", "Masq", 0)},

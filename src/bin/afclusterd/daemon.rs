@@ -181,6 +181,7 @@ impl Daemon {
                 SIGCHLD => {
                     self.hook.reap(&mut self.sync.counters);
                     self.checks.reap(self.poll.registry(), &mut self.verdicts);
+                    self.lvs.scripts.reap();
                 }
                 _ => {}
             }
@@ -195,6 +196,7 @@ impl Daemon {
             self.control.as_ref().and_then(|c| c.deadline()),
             self.service.deadline(),
             self.checks.deadline(),
+            self.lvs.scripts.deadline(),
         ]
         .into_iter()
         .flatten()
@@ -211,6 +213,7 @@ impl Daemon {
         self.service.on_timer(now);
         self.checks
             .on_timer(self.poll.registry(), now, &mut self.verdicts);
+        self.lvs.scripts.on_timer(now);
     }
 
     /// Hand the state changes of this round to the notify_node script.
@@ -361,6 +364,7 @@ impl View for Daemon {
             module_loaded: self.sync.module_loaded(),
             reflection: self.sync.status(),
             counters: self.sync.counters.clone(),
+            virtual_servers: self.lvs.status(),
         }
     }
 }

@@ -7,11 +7,13 @@
 
 use afcluster::balancer::{dest_ops, plan, Balancer, Op, RsId, Transition};
 use afcluster::config::{Checker, Config};
+use afcluster::control::{RsStatus, VsStatus};
 use afcluster::ipvs::{Dest, Ipvs, IpvsError, ServiceKey};
 use afcluster::{NodeState, Reflection};
 use log::{debug, error, info, warn};
 
 use crate::checks::Verdict;
+use crate::scripts::Scripts;
 
 pub struct Lvs {
     balancer: Balancer,
@@ -19,6 +21,8 @@ pub struct Lvs {
     /// What IPVS holds for each virtual server, as last applied.
     applied: Vec<Vec<Dest>>,
     cleanup_on_stop: bool,
+    /// notify_up/down, quorum_up/down.
+    pub scripts: Scripts,
     /// IPVS cannot be used (no ip_vs, no CAP_NET_ADMIN): said once, not
     /// tried again until a reload.
     unusable: bool,
@@ -32,6 +36,7 @@ impl Lvs {
             applied: Vec::new(),
             cleanup_on_stop: config.global.ipvs_cleanup_on_stop,
             unusable: false,
+            scripts: Scripts::default(),
         }
     }
 
@@ -76,6 +81,32 @@ impl Lvs {
 
     pub fn balancer(&self) -> &Balancer {
         &self.balancer
+    }
+
+    pub fn status(&self) -> Vec<VsStatus> {
+        let b = &self.balancer;
+        b.config()
+            .iter()
+            .enumerate()
+            .map(|(vi, vs)| VsStatus {
+                service: b.service(vi).key.to_string(),
+                quorum: b.quorum_up(vi),
+                real_servers: vs
+                    .real_servers
+                    .iter()
+                    .enumerate()
+                    .map(|(ri, rs)| {
+                        let id = RsId { vs: vi, rs: ri };
+                        RsStatus {
+                            addr: rs.addr,
+                            port: rs.port,
+                            alive: b.alive(id),
+                            weight: b.weight(id),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect()
     }
 
     /// TCP_CHECK and MISC_CHECK results: apply what moved.
@@ -160,11 +191,20 @@ impl Lvs {
         moved
     }
 
-    fn log_transition(&self, t: Transition) {
+    fn log_transition(&mut self, t: Transition) {
         let cfg = self.balancer.config();
         match t {
             Transition::RealServer { id, alive } => {
                 let rs = &cfg[id.vs].real_servers[id.rs];
+                let script = if alive {
+                    &rs.notify_up
+                } else {
+                    &rs.notify_down
+                };
+                if let Some(s) = script {
+                    let why = if alive { "notify_up" } else { "notify_down" };
+                    self.scripts.run(s, &format!("{why} {}", rs.addr));
+                }
                 info!(
                     "virtual server {}: real server {} {}",
                     self.balancer.service(id.vs).key,
@@ -173,6 +213,12 @@ impl Lvs {
                 );
             }
             Transition::Quorum { vs, up } => {
+                let v = &cfg[vs];
+                let script = if up { &v.quorum_up } else { &v.quorum_down };
+                if let Some(s) = script {
+                    let why = if up { "quorum_up" } else { "quorum_down" };
+                    self.scripts.run(s, &format!("{why} {}", v.address));
+                }
                 warn!(
                     "virtual server {}: quorum {}",
                     self.balancer.service(vs).key,

@@ -10,6 +10,7 @@ mod logging;
 mod lvs;
 mod notify_hook;
 mod pid_file;
+mod scripts;
 mod service;
 mod state_dump;
 mod sync;
