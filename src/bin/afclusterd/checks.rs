@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Child, Command, Stdio};
+use std::os::unix::process::ExitStatusExt;
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use afcluster::balancer::RsId;
@@ -20,6 +20,8 @@ use log::{debug, warn};
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 use socket2::{Domain, Socket, Type};
+
+use crate::scripts::command;
 
 /// Check sockets get tokens from here up, apart from the loop's others.
 pub const FIRST_TOKEN: usize = 1 << 32;
@@ -146,25 +148,17 @@ impl Checks {
                     self.finish(r, i, false, None, out);
                 }
             },
-            Kind::Misc(m) => {
-                let mut cmd = Command::new(&m.path.argv[0]);
-                cmd.args(&m.path.argv[1..])
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .env_remove("NOTIFY_SOCKET")
-                    .process_group(0);
-                match cmd.spawn() {
-                    Ok(child) => {
-                        self.by_pid.insert(child.id(), i);
-                        c.deadline = now + m.timeout;
-                        c.running = Some(Running::Misc(child));
-                    }
-                    Err(e) => {
-                        warn!("MISC_CHECK ({}): cannot run {}: {e}", m.loc, m.path.argv[0]);
-                        self.finish(r, i, false, None, out);
-                    }
+            Kind::Misc(m) => match command(&m.path).spawn() {
+                Ok(child) => {
+                    self.by_pid.insert(child.id(), i);
+                    c.deadline = now + m.timeout;
+                    c.running = Some(Running::Misc(child));
                 }
-            }
+                Err(e) => {
+                    warn!("MISC_CHECK ({}): cannot run {}: {e}", m.loc, m.path.argv[0]);
+                    self.finish(r, i, false, None, out);
+                }
+            },
         }
     }
 

@@ -12,14 +12,15 @@
 //! its whole process group.
 
 use std::collections::{HashMap, VecDeque};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use afcluster::config::Script;
 use afcluster::control::Counters;
 use log::{debug, warn};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 
+use crate::scripts::command;
 use crate::sync::{new_state_name, state_name, StateChange};
 
 const MAX_RUNNING: usize = 16;
@@ -113,19 +114,11 @@ impl NotifyHook {
             return;
         };
         counters.notify_runs += 1;
-        let mut cmd = Command::new(&script.argv[0]);
-        cmd.args(&script.argv[1..])
-            .arg(c.node.to_string())
+        let mut cmd = command(script);
+        cmd.arg(c.node.to_string())
             .arg(state_name(c.old))
             .arg(new_state_name(c.new))
-            .arg(c.seq.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .env_remove("NOTIFY_SOCKET")
-            .env_remove("WATCHDOG_USEC")
-            .env_remove("WATCHDOG_PID")
-            // Its own group, so that a timeout kills what it started too.
-            .process_group(0);
+            .arg(c.seq.to_string());
         match cmd.spawn() {
             Ok(child) => {
                 debug!(

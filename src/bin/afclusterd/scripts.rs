@@ -11,6 +11,21 @@ use std::os::unix::process::CommandExt;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How every command the daemon runs is started: no stdin or stdout, none
+/// of systemd's variables meant for the daemon, and a process group of its
+/// own so that a timeout kills what it started too.
+pub fn command(script: &Script) -> Command {
+    let mut cmd = Command::new(&script.argv[0]);
+    cmd.args(&script.argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("WATCHDOG_USEC")
+        .env_remove("WATCHDOG_PID")
+        .process_group(0);
+    cmd
+}
+
 #[derive(Default)]
 pub struct Scripts {
     running: Vec<(Child, Instant, String)>,
@@ -18,13 +33,7 @@ pub struct Scripts {
 
 impl Scripts {
     pub fn run(&mut self, script: &Script, why: &str) {
-        let mut cmd = Command::new(&script.argv[0]);
-        cmd.args(&script.argv[1..])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .env_remove("NOTIFY_SOCKET")
-            .process_group(0);
-        match cmd.spawn() {
+        match command(script).spawn() {
             Ok(child) => {
                 debug!("{why}: running {} (pid {})", script.argv[0], child.id());
                 self.running
