@@ -229,3 +229,101 @@ def test_dont_release_ipvs_keeps_the_table_at_exit(afc, ipvs, tmp_path):
     finally:
         assert d.stop() == 0, d.text()
     assert ipvs_table() == want
+
+
+def test_quorum_brings_the_sorry_server(afc, ipvs, tmp_path):
+    log = tmp_path / "quorum.log"
+    script = tmp_path / "quorum.sh"
+    script.write_text(f"#!/bin/sh\necho \"$1\" >> {log}\n")
+    script.chmod(0o755)
+    for i in (1, 2):
+        afc.new(i, state="up", addrs=[f"10.0.1.{i}"])
+    d = Daemon(tmp_path)
+    d.conf.write_text(d.conf.read_text() + f"""
+virtual_server 10.0.0.3 80 {{
+    protocol TCP
+    lb_algo rr
+    quorum 2
+    quorum_up "{script} up"
+    quorum_down "{script} down"
+    sorry_server 10.0.9.9 80
+    real_server 10.0.1.1 80 {{
+        CI-LINUX
+    }}
+    real_server 10.0.1.2 80 {{
+        CI-LINUX
+    }}
+}}
+""")
+    d.start()
+    svc = "TCP 10.0.0.3:80 rr"
+    try:
+        wait_table({svc: {("10.0.1.1:80", "Masq", 1), ("10.0.1.2:80", "Masq", 1)}})
+        afc.set(1, state="down")             # weight 1 < quorum 2: sorry server in
+        wait_table({svc: {("10.0.1.2:80", "Masq", 1), ("10.0.9.9:80", "Masq", 1)}})
+        assert d.status()["virtual_servers"][0]["quorum"] is False
+        afc.set(1, state="up")               # quorum back: sorry server out
+        wait_table({svc: {("10.0.1.1:80", "Masq", 1), ("10.0.1.2:80", "Masq", 1)}})
+        for _ in range(100):
+            if log.exists() and log.read_text() == "down\nup\n":
+                break
+            time.sleep(0.05)
+        assert log.read_text() == "down\nup\n"
+    finally:
+        assert d.stop() == 0, d.text()
+
+
+def test_fwmark_and_ipv6_services(afc, ipvs, tmp_path):
+    afc.new(1, state="up", addrs=["10.0.1.1"])
+    afc.new(2, state="up", addrs=["fd00::11"])
+    d = Daemon(tmp_path)
+    d.conf.write_text(d.conf.read_text() + """
+virtual_server fwmark 7 {
+    lb_algo sh
+    lb_kind DR
+    persistence_timeout 600
+    real_server 10.0.1.1 0 {
+        CI-LINUX
+    }
+}
+virtual_server fd00::1 443 {
+    protocol TCP
+    lb_algo wlc
+    real_server fd00::11 443 {
+        weight 3
+        CI-LINUX
+    }
+}
+""")
+    d.start()
+    fwm, v6 = "FWM 7 sh", "TCP [fd00::1]:443 wlc"
+    try:
+        wait_table({fwm: {("10.0.1.1:0", "Route", 1)},
+                    v6: {("[fd00::11]:443", "Masq", 3)}})
+        assert "persistent 600" in ipvsadm("-Ln")
+        afc.set(2, state="down")
+        afc.set(1, state="down")
+        wait_table({fwm: set(), v6: set()})
+    finally:
+        assert d.stop() == 0, d.text()
+    assert ipvs_table() == {}
+
+
+def test_reload_with_a_bad_file_keeps_ipvs_running(afc, ipvs, tmp_path):
+    afc.new(1, state="up", addrs=["10.0.1.1"])
+    d = Daemon(tmp_path)
+    good = d.conf.read_text() + VS
+    d.conf.write_text(good)
+    d.start()
+    svc = "TCP 10.0.0.1:80 rr"
+    try:
+        wait_table({svc: {("10.0.1.1:80", "Masq", 2), ("10.0.1.2:80", "Masq", 0)}})
+        d.conf.write_text(good.replace("lb_algo rr", "lb_algo rr\n    bogus_keyword 1"))
+        d.signal(signal.SIGHUP)
+        d.wait_for(lambda s: s["counters"]["reload_failures"] == 1, "the refused reload")
+        assert "unknown keyword 'bogus_keyword'" in d.text()
+        # The running configuration still drives IPVS.
+        afc.set(1, state="down")
+        wait_table({svc: {("10.0.1.2:80", "Masq", 0)}})
+    finally:
+        assert d.stop() == 0, d.text()
