@@ -244,6 +244,7 @@ virtual_server 10.0.0.3 80 {{
     protocol TCP
     lb_algo rr
     quorum 2
+    omega
     quorum_up "{script} up"
     quorum_down "{script} down"
     sorry_server 10.0.9.9 80
@@ -271,6 +272,12 @@ virtual_server 10.0.0.3 80 {{
         assert log.read_text() == "down\nup\n"
     finally:
         assert d.stop() == 0, d.text()
+    # omega: quorum_down once more at exit.
+    for _ in range(100):
+        if log.read_text() == "down\nup\ndown\n":
+            break
+        time.sleep(0.05)
+    assert log.read_text() == "down\nup\ndown\n"
 
 
 def test_fwmark_and_ipv6_services(afc, ipvs, tmp_path):

@@ -137,6 +137,24 @@ impl Lvs {
 
     /// Remove what we added, unless configured to keep it.
     pub fn stop(&mut self) {
+        // keepalived's omega: at shutdown the service is about to lose its
+        // servers, so notify_down runs for live ones and quorum_down for
+        // services that still had quorum.
+        for (vi, vs) in self.balancer.config().iter().enumerate() {
+            for (ri, rs) in vs.real_servers.iter().enumerate() {
+                let alive = self.balancer.alive(RsId { vs: vi, rs: ri });
+                if let (true, true, Some(script)) = (vs.omega, alive, &rs.notify_down) {
+                    self.scripts
+                        .run(script, &format!("notify_down {} (omega)", rs.addr));
+                }
+            }
+            if let (true, true, Some(script)) =
+                (vs.omega, self.balancer.quorum_up(vi), &vs.quorum_down)
+            {
+                self.scripts
+                    .run(script, &format!("quorum_down {} (omega)", vs.address));
+            }
+        }
         if !self.cleanup_on_stop || !self.has_work() {
             return;
         }
