@@ -623,7 +623,17 @@ pub(crate) fn read(
             ));
             false
         }
-        s => s.is_some(),
+        Some(s) => {
+            // keepalived suspends the checkers while VRRP has not put the
+            // virtual address on this machine; there is no VRRP here yet.
+            warnings.push(ConfigError::at(
+                &s.keyword.loc,
+                "ha_suspend has no effect yet: afclusterd has no VRRP to add the virtual address; \
+                 the checkers always run",
+            ));
+            true
+        }
+        None => false,
     };
 
     // Inheritance: virtual server → real server → checker.
@@ -1331,6 +1341,10 @@ mod tests {
                 format!("{FILE}:23:3: snmp_name has no effect: afclusterd has no SNMP agent"),
                 format!("{FILE}:24:3: virtualhost has no effect: only HTTP_GET and SSL_GET use it, and afclusterd has neither"),
                 format!("{FILE}:25:3: hashed has no effect: keepalived ignores it too"),
+                format!(
+                    "{FILE}:8:3: ha_suspend has no effect yet: afclusterd has no VRRP to add \
+                     the virtual address; the checkers always run"
+                ),
             ]
         );
     }
