@@ -334,3 +334,47 @@ def test_reload_with_a_bad_file_keeps_ipvs_running(afc, ipvs, tmp_path):
         wait_table({svc: {("10.0.1.2:80", "Masq", 0)}})
     finally:
         assert d.stop() == 0, d.text()
+
+
+def test_tcp_check_retries_before_taking_a_server_out(afc, ipvs, tmp_path):
+    """retry 2, delay_before_retry 1: a dead service stays in IPVS through
+    two more failed attempts (at least 2 s after the first failure), then
+    goes; one success brings it back."""
+    import socket
+
+    def listen():
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.4", 8084))
+        s.listen(16)
+        return s
+
+    listener = listen()
+    d = Daemon(tmp_path)
+    d.conf.write_text(d.conf.read_text() + """
+virtual_server 10.0.0.4 84 {
+    protocol TCP
+    lb_algo rr
+    delay_loop 1
+    real_server 127.0.0.4 8084 {
+        TCP_CHECK {
+            connect_timeout 1
+            retry 2
+            delay_before_retry 1
+        }
+    }
+}
+""")
+    d.start()
+    svc, rs = "TCP 10.0.0.4:84 rr", ("127.0.0.4:8084", "Masq", 1)
+    try:
+        wait_table({svc: {rs}})
+        listener.close()
+        time.sleep(1.5)
+        assert ipvs_table() == {svc: {rs}}, "taken out before its retries"
+        wait_table({svc: set()})
+        listener = listen()
+        wait_table({svc: {rs}})
+    finally:
+        listener.close()
+        assert d.stop() == 0, d.text()
