@@ -3,6 +3,7 @@ reach IPVS as keepalived would apply them, checked with the real ipvsadm."""
 
 import os
 import signal
+import socket
 import subprocess
 import time
 
@@ -32,6 +33,15 @@ def ipvs_table():
             current = " ".join(f[:3])
             table[current] = set()
     return table
+
+
+def listen(addr, port):
+    """A TCP service for TCP_CHECK to find."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(16)
+    return s
 
 
 def wait_table(want, timeout=20):
@@ -158,14 +168,10 @@ def test_tcp_and_misc_checks_combine_with_ci_linux(afc, ipvs, tmp_path):
     """A real server is in IPVS while all its checkers pass: its node is up
     (CI-LINUX) and its service answers (TCP_CHECK); MISC_CHECK's command
     decides for another."""
-    import socket
     flag = tmp_path / "healthy"
     flag.touch()
     afc.new(5, state="up")
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.2", 8081))
-    listener.listen(16)
+    listener = listen("127.0.0.2", 8081)
     d = Daemon(tmp_path)
     d.conf.write_text(d.conf.read_text() + f"""
 virtual_server 10.0.0.2 81 {{
@@ -197,10 +203,7 @@ virtual_server 10.0.0.2 81 {{
         listener.close()                       # the service dies
         wait_table({svc: {("127.0.0.3:8082", "Masq", 1)}})
         afc.set(5, state="down")
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.2", 8081))
-        listener.listen(16)                    # back, but its node is down
+        listener = listen("127.0.0.2", 8081)   # back, but its node is down
         time.sleep(2.5)
         assert ipvs_table() == {svc: {("127.0.0.3:8082", "Masq", 1)}}
         afc.set(5, state="up")                 # both pass again
@@ -340,16 +343,7 @@ def test_tcp_check_retries_before_taking_a_server_out(afc, ipvs, tmp_path):
     """retry 2, delay_before_retry 1: a dead service stays in IPVS through
     two more failed attempts (at least 2 s after the first failure), then
     goes; one success brings it back."""
-    import socket
-
-    def listen():
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.4", 8084))
-        s.listen(16)
-        return s
-
-    listener = listen()
+    listener = listen("127.0.0.4", 8084)
     d = Daemon(tmp_path)
     d.conf.write_text(d.conf.read_text() + """
 virtual_server 10.0.0.4 84 {
@@ -373,7 +367,7 @@ virtual_server 10.0.0.4 84 {
         time.sleep(1.5)
         assert ipvs_table() == {svc: {rs}}, "taken out before its retries"
         wait_table({svc: set()})
-        listener = listen()
+        listener = listen("127.0.0.4", 8084)
         wait_table({svc: {rs}})
     finally:
         listener.close()
