@@ -23,8 +23,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::process::ExitCode;
 
 use afcluster::ipvs::{
-    Dest, DestEntry, Family, Forward, Ipvs, IpvsError, Persistence, Protocol, SchedFlags, Service,
-    ServiceKey, Tunnel, TunnelKind,
+    Change, Dest, DestEntry, Family, Forward, Ipvs, IpvsError, Persistence, Protocol, SchedFlags,
+    Service, ServiceKey, Tunnel, TunnelKind,
 };
 use serde_json::{json, Value};
 
@@ -212,12 +212,7 @@ fn run(argv: &[String]) -> Result<Result<(), IpvsError>, Usage> {
         Info,
         Service(ServiceKey),
         Dests(ServiceKey),
-        AddService(Service),
-        EditService(Service),
-        DelService(ServiceKey),
-        AddDest(ServiceKey, Dest),
-        EditDest(ServiceKey, Dest),
-        DelDest(ServiceKey, IpAddr, u16),
+        Change(Change),
         Flush,
     }
     let op = match cmd {
@@ -225,16 +220,16 @@ fn run(argv: &[String]) -> Result<Result<(), IpvsError>, Usage> {
         "info" => Op::Info,
         "service" => Op::Service(key(&mut args)?),
         "dests" => Op::Dests(key(&mut args)?),
-        "add-service" => Op::AddService(service(&mut args)?),
-        "edit-service" => Op::EditService(service(&mut args)?),
-        "del-service" => Op::DelService(key(&mut args)?),
-        "add-dest" => Op::AddDest(key(&mut args)?, dest(&mut args)?),
-        "edit-dest" => Op::EditDest(key(&mut args)?, dest(&mut args)?),
-        "del-dest" => Op::DelDest(
+        "add-service" => Op::Change(Change::AddService(service(&mut args)?)),
+        "edit-service" => Op::Change(Change::EditService(service(&mut args)?)),
+        "del-service" => Op::Change(Change::DelService(key(&mut args)?)),
+        "add-dest" => Op::Change(Change::AddDest(key(&mut args)?, dest(&mut args)?)),
+        "edit-dest" => Op::Change(Change::EditDest(key(&mut args)?, dest(&mut args)?)),
+        "del-dest" => Op::Change(Change::DelDest(
             key(&mut args)?,
             addr(&mut args, "destination address")?,
             num(&mut args, "destination port")?,
-        ),
+        )),
         "flush" => Op::Flush,
         other => return Err(Usage(format!("unknown command {other:?}"))),
     };
@@ -265,12 +260,7 @@ fn run(argv: &[String]) -> Result<Result<(), IpvsError>, Usage> {
                 let dests: Vec<Value> = ipvs.dest_entries(&k)?.iter().map(dest_json).collect();
                 println!("{}", Value::Array(dests));
             }
-            Op::AddService(s) => ipvs.add_service(&s)?,
-            Op::EditService(s) => ipvs.edit_service(&s)?,
-            Op::DelService(k) => ipvs.del_service(&k)?,
-            Op::AddDest(k, d) => ipvs.add_dest(&k, &d)?,
-            Op::EditDest(k, d) => ipvs.edit_dest(&k, &d)?,
-            Op::DelDest(k, a, p) => ipvs.del_dest(&k, a, p)?,
+            Op::Change(c) => ipvs.apply(&c)?,
             Op::Flush => ipvs.flush()?,
         }
         Ok(())

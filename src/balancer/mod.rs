@@ -5,4 +5,4 @@ pub mod model;
 pub mod plan;
 
 pub use model::{Balancer, RsId, Transition};
-pub use plan::{dest_ops, plan, Op};
+pub use plan::{dest_ops, plan};

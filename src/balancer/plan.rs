@@ -2,20 +2,7 @@
 //! services that are not ours stay, destinations that are already right
 //! are not rewritten (no connection is dropped by a reload).
 
-use std::net::IpAddr;
-
-use crate::ipvs::{Dest, Service, ServiceKey};
-
-/// One IPVS change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Op {
-    AddService(Service),
-    EditService(Service),
-    DelService(ServiceKey),
-    AddDest(ServiceKey, Dest),
-    EditDest(ServiceKey, Dest),
-    DelDest(ServiceKey, IpAddr, u16),
-}
+use crate::ipvs::{Change, Dest, Service, ServiceKey};
 
 /// `ours`: services this daemon manages or managed (the previous
 /// configuration's); those no longer desired are removed.
@@ -23,16 +10,16 @@ pub fn plan(
     actual: &[(Service, Vec<Dest>)],
     desired: &[(Service, Vec<Dest>)],
     ours: &[ServiceKey],
-) -> Vec<Op> {
+) -> Vec<Change> {
     let mut ops = Vec::new();
     for (s, want) in desired {
         let Some((have_s, have)) = actual.iter().find(|(a, _)| a.key == s.key) else {
-            ops.push(Op::AddService(s.clone()));
-            ops.extend(want.iter().map(|d| Op::AddDest(s.key, d.clone())));
+            ops.push(Change::AddService(s.clone()));
+            ops.extend(want.iter().map(|d| Change::AddDest(s.key, d.clone())));
             continue;
         };
         if have_s != s {
-            ops.push(Op::EditService(s.clone()));
+            ops.push(Change::EditService(s.clone()));
         }
         ops.extend(dest_ops(&s.key, have, want));
     }
@@ -40,25 +27,25 @@ pub fn plan(
         let still = desired.iter().any(|(s, _)| &s.key == key);
         let there = actual.iter().any(|(s, _)| &s.key == key);
         if !still && there {
-            ops.push(Op::DelService(*key));
+            ops.push(Change::DelService(*key));
         }
     }
     ops
 }
 
 /// The changes that turn one service's destinations `have` into `want`.
-pub fn dest_ops(key: &ServiceKey, have: &[Dest], want: &[Dest]) -> Vec<Op> {
+pub fn dest_ops(key: &ServiceKey, have: &[Dest], want: &[Dest]) -> Vec<Change> {
     let mut ops = Vec::new();
     for d in want {
         match have.iter().find(|h| h.addr == d.addr && h.port == d.port) {
-            None => ops.push(Op::AddDest(*key, d.clone())),
-            Some(h) if h != d => ops.push(Op::EditDest(*key, d.clone())),
+            None => ops.push(Change::AddDest(*key, d.clone())),
+            Some(h) if h != d => ops.push(Change::EditDest(*key, d.clone())),
             Some(_) => {}
         }
     }
     for h in have {
         if !want.iter().any(|d| d.addr == h.addr && d.port == h.port) {
-            ops.push(Op::DelDest(*key, h.addr, h.port));
+            ops.push(Change::DelDest(*key, h.addr, h.port));
         }
     }
     ops
@@ -104,13 +91,13 @@ mod tests {
         assert_eq!(
             plan(&actual, &desired, &ours),
             [
-                Op::EditService(svc(80, "wlc")),
-                Op::EditDest(k80, dest(2, 0)),
-                Op::AddDest(k80, dest(4, 1)),
-                Op::DelDest(k80, "10.0.1.3".parse().unwrap(), 80),
-                Op::AddService(svc(82, "rr")),
-                Op::AddDest(svc(82, "rr").key, dest(5, 1)),
-                Op::DelService(svc(81, "rr").key),
+                Change::EditService(svc(80, "wlc")),
+                Change::EditDest(k80, dest(2, 0)),
+                Change::AddDest(k80, dest(4, 1)),
+                Change::DelDest(k80, "10.0.1.3".parse().unwrap(), 80),
+                Change::AddService(svc(82, "rr")),
+                Change::AddDest(svc(82, "rr").key, dest(5, 1)),
+                Change::DelService(svc(81, "rr").key),
             ]
         );
     }

@@ -4,7 +4,7 @@ use std::io;
 use std::net::IpAddr;
 
 use super::error::IpvsError;
-use super::types::{Dest, DestEntry, Info, Service, ServiceKey};
+use super::types::{Change, Dest, DestEntry, Info, Service, ServiceKey};
 use super::wire::{self, IpvsMessage};
 use crate::client::REQUEST_TIMEOUT;
 use crate::netlink::{self, FamilyInfo, GenlSocket};
@@ -162,6 +162,18 @@ impl Ipvs {
     }
 
     /// Delete every service of this network namespace (ipvsadm -C).
+    /// Make one change of the table.
+    pub fn apply(&mut self, c: &Change) -> Result<(), IpvsError> {
+        match c {
+            Change::AddService(s) => self.add_service(s),
+            Change::EditService(s) => self.edit_service(s),
+            Change::DelService(k) => self.del_service(k),
+            Change::AddDest(k, d) => self.add_dest(k, d),
+            Change::EditDest(k, d) => self.edit_dest(k, d),
+            Change::DelDest(k, a, p) => self.del_dest(k, *a, *p),
+        }
+    }
+
     pub fn flush(&mut self) -> Result<(), IpvsError> {
         self.call(wire::flush(), false).map(drop)
     }

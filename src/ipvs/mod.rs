@@ -34,6 +34,6 @@ pub mod wire;
 pub use client::Ipvs;
 pub use error::IpvsError;
 pub use types::{
-    Dest, DestEntry, Family, Forward, Info, Persistence, Protocol, SchedFlags, Service, ServiceKey,
-    Tunnel, TunnelKind,
+    Change, Dest, DestEntry, Family, Forward, Info, Persistence, Protocol, SchedFlags, Service,
+    ServiceKey, Tunnel, TunnelKind,
 };

@@ -550,3 +550,14 @@ pub struct Info {
     pub version: (u8, u8, u8),
     pub conn_tab_size: u32,
 }
+
+/// One change of the IPVS table ([`Ipvs::apply`](super::Ipvs::apply)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    AddService(Service),
+    EditService(Service),
+    DelService(ServiceKey),
+    AddDest(ServiceKey, Dest),
+    EditDest(ServiceKey, Dest),
+    DelDest(ServiceKey, IpAddr, u16),
+}

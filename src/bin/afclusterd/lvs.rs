@@ -5,10 +5,10 @@
 //! Missing ip_vs or CAP_NET_ADMIN is reported and the daemon carries on
 //! with its reflection; the next reload tries again.
 
-use afcluster::balancer::{dest_ops, plan, Balancer, Op, RsId, Transition};
+use afcluster::balancer::{dest_ops, plan, Balancer, RsId, Transition};
 use afcluster::config::{Checker, Config};
 use afcluster::control::{RsStatus, VsStatus};
-use afcluster::ipvs::{Dest, Ipvs, IpvsError, ServiceKey};
+use afcluster::ipvs::{Change, Dest, Ipvs, IpvsError, ServiceKey};
 use afcluster::{NodeState, Reflection};
 use log::{debug, error, info, warn};
 
@@ -299,25 +299,18 @@ impl Lvs {
         }
     }
 
-    fn run(&mut self, ops: Vec<Op>) {
+    fn run(&mut self, ops: Vec<Change>) {
         let Some(ipvs) = self.ipvs() else {
             return;
         };
         for op in ops {
             debug!("IPVS: {op:?}");
-            let r = match &op {
-                Op::AddService(s) => ipvs.add_service(s),
-                Op::EditService(s) => ipvs.edit_service(s),
-                Op::DelService(k) => ipvs.del_service(k),
-                Op::AddDest(k, d) => ipvs.add_dest(k, d),
-                Op::EditDest(k, d) => ipvs.edit_dest(k, d),
-                Op::DelDest(k, a, p) => ipvs.del_dest(k, *a, *p),
-            };
+            let r = ipvs.apply(&op);
             match (r, &op) {
                 (Ok(()), _) => {}
                 // Already as wanted (keepalived counts these as done too).
-                (Err(IpvsError::Exists), Op::AddService(_) | Op::AddDest(..)) => {}
-                (Err(IpvsError::NotFound), Op::DelService(_) | Op::DelDest(..)) => {}
+                (Err(IpvsError::Exists), Change::AddService(_) | Change::AddDest(..)) => {}
+                (Err(IpvsError::NotFound), Change::DelService(_) | Change::DelDest(..)) => {}
                 (Err(e @ (IpvsError::PermissionDenied | IpvsError::NotAvailable)), _) => {
                     return self.unusable(&e)
                 }
