@@ -359,9 +359,10 @@ static int afc_nl_node_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	}
 #endif
 
-	rcu_read_lock();
 retry:
+	/* Begin before the RCU section: on PREEMPT_RT it may sleep. */
 	start = read_seqcount_begin(&t->seqc);
+	rcu_read_lock();
 	cb->seq = t->gen;
 	seq = t->seq;
 	for (id = first; id <= t->max_nodes; id++) {
@@ -380,6 +381,7 @@ retry:
 		}
 		genlmsg_end(skb, hdr);
 	}
+	rcu_read_unlock();
 	if (read_seqcount_retry(&t->seqc, start)) {
 		if (++tries < AFC_DUMP_TRIES) {
 			skb_trim(skb, mark);
@@ -388,7 +390,6 @@ retry:
 		}
 		afc_dump_mark_intr(skb, mark);
 	}
-	rcu_read_unlock();
 	cb->args[0] = id;
 	return skb->len;
 }

@@ -102,18 +102,22 @@ int afc_node_read(struct afc_table *t, u32 id,
 	struct afc_node *n;
 	unsigned int start;
 
-	rcu_read_lock();
+	bool found;
+
+	/* Begin before the RCU section: on PREEMPT_RT it may sleep. */
 	do {
 		start = read_seqcount_begin(&t->seqc);
+		rcu_read_lock();
 		n = afc_node_rcu(t, id, addr);
+		found = n;
 		if (n) {
 			*info = n->info;
 			if (seq)
 				*seq = t->seq;
 		}
+		rcu_read_unlock();
 	} while (read_seqcount_retry(&t->seqc, start));
-	rcu_read_unlock();
-	return n ? 0 : -ENOENT;
+	return found ? 0 : -ENOENT;
 }
 
 static void afc_addr_unlink(struct afc_table *t,
