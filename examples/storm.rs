@@ -62,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..count {
         let id = u32::try_from(noise.below(nodes) + 1)?;
         let r = if live.contains(&id) && noise.below(10) == 0 {
-            c.delete(id).map(|()| live.remove(&id))
+            c.delete(id).map(|_| live.remove(&id))
         } else if live.contains(&id) {
             let state = STATES[noise.below(STATES.len() as u64) as usize];
             // The id's own low bytes keep addresses unique across nodes.
@@ -76,14 +76,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 addrs,
                 ..NodeChange::default()
             };
-            c.set(id, &change).map(|()| true)
+            c.set(id, &change).map(|_| true)
         } else {
             let change = NodeChange {
                 state: Some(NodeState::ComingUp),
                 name: Some(format!("n{id}")),
                 ..NodeChange::default()
             };
-            c.add(id, &change).map(|()| live.insert(id))
+            c.add(id, &change).map(|_| live.insert(id))
         };
         match r {
             Ok(_) => applied += 1,

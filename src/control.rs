@@ -52,6 +52,10 @@ pub struct Counters {
     /// Full reloads of the table (NODE_GET dump): at start, after a module
     /// reload, or when the history no longer reached back.
     pub resyncs: u64,
+    /// Times the table turned out to be another instance (an event of it,
+    /// or a replay refused with ESTALE): it was replaced, and reloaded.
+    #[serde(default)]
+    pub replacements: u64,
     /// Times the module went away.
     pub module_unloads: u64,
     /// Node state changes handed to the notify_node script.
@@ -70,6 +74,12 @@ pub struct Counters {
 pub struct ReflectionStatus {
     /// Sequence number of the last change reflected.
     pub seq: u64,
+    /// The instance of the table reflected (0 before the first load).
+    #[serde(default)]
+    pub instance: u64,
+    /// This machine's node id in the table, 0 = not set.
+    #[serde(default)]
+    pub local_node: u32,
     /// True while the reflection cannot be trusted: the module is not
     /// loaded or a resync has not finished. The nodes shown are the last
     /// known ones.
@@ -224,7 +234,14 @@ pub fn render_status(s: &Status, out: &mut impl Write) -> io::Result<()> {
         (true, Some(why)) => format!("STALE: {why}"),
         (true, None) => "STALE".to_string(),
     };
-    writeln!(out, "reflection   {freshness}, seq {}", r.seq)?;
+    writeln!(
+        out,
+        "reflection   {freshness}, seq {}, instance {}",
+        r.seq, r.instance
+    )?;
+    if r.local_node != 0 {
+        writeln!(out, "local node   {}", r.local_node)?;
+    }
     writeln!(out, "nodes        {} ({} up)", r.nodes.len(), up)?;
     let c = &s.counters;
     writeln!(
@@ -234,8 +251,14 @@ pub fn render_status(s: &Status, out: &mut impl Write) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "recovery     {} losses, {} gaps, {} replays ({} events), {} resyncs, {} module unloads",
-        c.losses, c.gaps, c.replays, c.replayed_events, c.resyncs, c.module_unloads
+        "recovery     {} losses, {} gaps, {} replays ({} events), {} resyncs, {} tables replaced, {} module unloads",
+        c.losses,
+        c.gaps,
+        c.replays,
+        c.replayed_events,
+        c.resyncs,
+        c.replacements,
+        c.module_unloads
     )?;
     writeln!(
         out,
@@ -309,6 +332,8 @@ mod tests {
             module_loaded: true,
             reflection: ReflectionStatus {
                 seq: 9,
+                instance: 77,
+                local_node: 3,
                 stale: false,
                 stale_reason: None,
                 nodes: vec![Node {
@@ -362,7 +387,11 @@ mod tests {
         let mut out = Vec::new();
         render_status(&s, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(text.contains("STALE: module not loaded, seq 9"), "{text}");
+        assert!(
+            text.contains("STALE: module not loaded, seq 9, instance 77"),
+            "{text}"
+        );
+        assert!(text.contains("local node   3\n"), "{text}");
         assert!(text.contains("2 losses"), "{text}");
         assert!(
             text.contains("TCP 10.0.0.1:80  quorum up\n  -> 10.0.0.3:80"),

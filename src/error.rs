@@ -2,7 +2,7 @@
 
 use std::io;
 
-use crate::message::Attr;
+use crate::message::{AddrAttr, ClusterAttr, EventAttr, NodeAttr, RequestAttr};
 
 /// Linux errno values the library gives a meaning to.
 mod errno {
@@ -18,7 +18,7 @@ pub struct KernelError {
     /// The extack message, when the kernel gave one.
     pub message: Option<String>,
     /// The request's attribute the kernel pointed at, decoded.
-    pub attr: Option<Attr>,
+    pub attr: Option<RequestAttr>,
 }
 
 impl std::fmt::Display for KernelError {
@@ -34,16 +34,23 @@ impl std::fmt::Display for KernelError {
     }
 }
 
-/// "node address 10.0.0.5", "node id 70000"...
-pub fn describe_attr(a: &Attr) -> String {
+/// "address 10.0.0.5", "node id 70000"...
+pub fn describe_attr(a: &RequestAttr) -> String {
     match a {
-        Attr::NodeId(v) => format!("node id {v}"),
-        Attr::NodeState(v) => format!("node state {v}"),
-        Attr::NodeName(v) => format!("node name {v:?}"),
-        Attr::NodeAddr(v) => format!("address {v}"),
-        Attr::NodeLeaseMs(v) => format!("lease {v} ms"),
-        Attr::LocalNode(v) => format!("local node {v}"),
-        Attr::SinceSeq(v) => format!("since seq {v}"),
+        RequestAttr::Node(NodeAttr::Id(v)) => format!("node id {v}"),
+        RequestAttr::Node(NodeAttr::State(v)) => match crate::NodeState::from_raw(*v) {
+            Some(s) => format!("node state {s}"),
+            None => format!("node state {v}"),
+        },
+        RequestAttr::Node(NodeAttr::Name(v)) => format!("node name {v:?}"),
+        RequestAttr::Node(NodeAttr::Addr(v)) => format!("address {v}"),
+        RequestAttr::Addr(AddrAttr::Ipv4(v)) => format!("address {v}"),
+        RequestAttr::Addr(AddrAttr::Ipv6(v)) => format!("address {v}"),
+        RequestAttr::Node(NodeAttr::LeaseMs(v)) => format!("lease {v} ms"),
+        RequestAttr::Node(NodeAttr::ReplaceAddrs) => "the replace-addresses flag".into(),
+        RequestAttr::Cluster(ClusterAttr::LocalNode(v)) => format!("local node {v}"),
+        RequestAttr::Event(EventAttr::SinceSeq(v)) => format!("since seq {v}"),
+        RequestAttr::Event(EventAttr::Instance(v)) => format!("instance {v}"),
         other => format!("{other:?}"),
     }
 }
@@ -62,10 +69,19 @@ pub enum Error {
     #[error("{0}")]
     NotFound(KernelError),
 
-    /// EVENT_GET: the history no longer reaches back (or the module was
-    /// reloaded and its sequence started again).
+    /// EVENT_GET (ERANGE): the history no longer reaches back to the seq
+    /// asked for, or that seq is newer than the table's.
     #[error("{0}; dump the table again instead")]
     HistoryGone(KernelError),
+
+    /// EVENT_GET (ESTALE): the instance given is not the table's: the table
+    /// was replaced (module reloaded, network namespace recreated), and
+    /// seqs of the old one mean nothing in the new one. Dump it again.
+    #[error(
+        "{0}; the node table was replaced since (module reloaded or network namespace \
+         recreated): dump it again"
+    )]
+    Stale(KernelError),
 
     #[error("{0}")]
     Kernel(KernelError),
@@ -106,6 +122,7 @@ impl Error {
             Error::PermissionDenied(k)
             | Error::NotFound(k)
             | Error::HistoryGone(k)
+            | Error::Stale(k)
             | Error::Kernel(k) => Some(k.errno),
             Error::Io(e) => e.raw_os_error(),
             _ => None,

@@ -20,7 +20,7 @@ pub mod reflection;
 pub mod types;
 pub mod uapi;
 
-pub use client::{Client, Dump};
+pub use client::{Client, Dump, Snapshot};
 pub use error::{Error, KernelError, Result};
 pub use listener::{EventListener, Notification};
 pub use reflection::{Applied, Reflection};

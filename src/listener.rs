@@ -21,7 +21,8 @@ use crate::types::Event;
 pub enum Notification {
     Event(Event),
     /// The kernel dropped events for this socket (ENOBUFS): replay them
-    /// with `Client::events_since` from the last sequence number applied.
+    /// with `Client::events_since` from the last sequence number applied
+    /// (and the instance it belongs to).
     Lost,
     /// The family was registered (the module loaded) and the listener
     /// joined its group. Events before this point are not seen: resync.
@@ -196,7 +197,8 @@ impl EventListener {
     }
 }
 
-/// One NODE_EVENT message, or what was wrong with it.
+/// One EVENT_NTF message (or an EVENT_GET reply, which carries the same
+/// attributes), or what was wrong with it.
 pub fn decode_event(bytes: &[u8]) -> Notification {
     let parsed = NetlinkMessage::<GenlMessage<AfcMessage>>::deserialize(bytes)
         .map_err(|e| e.to_string())

@@ -22,7 +22,7 @@ use netlink_packet_generic::{GenlFamily, GenlMessage};
 use netlink_sys::{protocols::NETLINK_GENERIC, Socket, SocketAddr};
 
 use crate::error::{Error, KernelError, Result};
-use crate::message::Attr;
+use crate::message::{request_attr_at, RequestAttr};
 
 /// nlctrl's fixed family id (GENL_ID_CTRL).
 pub const GENL_ID_CTRL: u16 = 0x10;
@@ -131,14 +131,20 @@ fn parse_extack(tlvs: &[u8]) -> (Option<String>, Option<usize>) {
     (msg, offset)
 }
 
-/// The attribute of `request` that starts at byte `offset`, decoded.
-fn attr_at(request: &[u8], offset: usize) -> Option<Attr> {
+/// The attribute of `request` (an afcluster request: a whole netlink
+/// message) that starts at byte `offset`, decoded, inside a nest too.
+fn attr_at(request: &[u8], offset: usize) -> Option<RequestAttr> {
     let start = NLMSG_HDRLEN + GENL_HDRLEN;
     if offset < start || offset >= request.len() {
         return None;
     }
-    let nla = NlaBuffer::new_checked(&request[offset..]).ok()?;
-    Attr::parse(&nla).ok()
+    let header = NetlinkBuffer::new_checked(request).ok()?;
+    if header.message_type() == GENL_ID_CTRL {
+        return None;
+    }
+    let end = (header.length() as usize).min(request.len());
+    let cmd = *request.get(NLMSG_HDRLEN)?;
+    request_attr_at(cmd, request.get(start..end)?, offset - start)
 }
 
 /// Turn an NLMSG_ERROR / NLMSG_DONE's error into a KernelError.

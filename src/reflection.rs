@@ -5,12 +5,14 @@
 //! It is loaded from a snapshot (`Client::snapshot`) and then fed events in
 //! any order they arrive: events not newer than what it holds are ignored
 //! (so events racing with the snapshot are harmless), and a gap is reported
-//! so that the caller replays it (`Client::events_since`) instead of
-//! guessing.
+//! so that the caller replays it (`Client::events_since` with the
+//! reflection's seq and instance) instead of guessing. An event of another
+//! table instance means the table was replaced: the caller loads it again.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use crate::client::Snapshot;
 use crate::types::{Event, EventKind, Node, NodeState};
 
 /// What `Reflection::apply` did with an event.
@@ -26,6 +28,10 @@ pub enum Applied {
     /// The reflection is stale (never loaded, or the module went away):
     /// load a snapshot first.
     Stale,
+    /// The event belongs to another instance of the table than the one
+    /// reflected: the table was replaced (module reloaded, namespace
+    /// recreated). Not applied; load a snapshot of the new table.
+    Replaced,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -33,6 +39,8 @@ pub struct Reflection {
     nodes: HashMap<u32, Node>,
     by_addr: HashMap<IpAddr, u32>,
     seq: u64,
+    instance: u64,
+    local_node: u32,
     loaded: bool,
 }
 
@@ -42,14 +50,16 @@ impl Reflection {
         Reflection::default()
     }
 
-    /// Replace the contents with a snapshot of the table at `seq`.
-    pub fn load(&mut self, nodes: Vec<Node>, seq: u64) {
+    /// Replace the contents with a snapshot of the table.
+    pub fn load(&mut self, snapshot: Snapshot) {
         self.nodes.clear();
         self.by_addr.clear();
-        for n in nodes {
+        for n in snapshot.nodes {
             self.insert(n);
         }
-        self.seq = seq;
+        self.seq = snapshot.seq;
+        self.instance = snapshot.instance;
+        self.local_node = snapshot.local_node;
         self.loaded = true;
     }
 
@@ -66,6 +76,16 @@ impl Reflection {
     /// The sequence number of the last change reflected.
     pub fn seq(&self) -> u64 {
         self.seq
+    }
+
+    /// The instance of the table reflected (0 before the first load).
+    pub fn instance(&self) -> u64 {
+        self.instance
+    }
+
+    /// This machine's node id, 0 = not set.
+    pub fn local_node(&self) -> u32 {
+        self.local_node
     }
 
     pub fn len(&self) -> usize {
@@ -104,15 +124,25 @@ impl Reflection {
         if !self.loaded {
             return Applied::Stale;
         }
+        if ev.instance != self.instance {
+            return Applied::Replaced;
+        }
         if ev.seq <= self.seq {
             return Applied::Old;
         }
         if ev.seq != self.seq + 1 {
             return Applied::Gap;
         }
-        self.remove(ev.node.id);
-        if ev.kind != EventKind::Removed {
-            self.insert(ev.node.clone());
+        match (ev.kind, &ev.node) {
+            (EventKind::LocalNode, _) => self.local_node = ev.local_node.unwrap_or(0),
+            (EventKind::Removed, Some(n)) => self.remove(n.id),
+            (_, Some(n)) => {
+                self.remove(n.id);
+                self.insert(n.clone());
+            }
+            // Decoding refuses a node event without its node; one built by
+            // hand changes nothing but the seq.
+            (_, None) => {}
         }
         self.seq = ev.seq;
         Applied::Applied
@@ -152,14 +182,27 @@ mod tests {
         }
     }
 
+    const INSTANCE: u64 = 0x5eed;
+
     fn ev(seq: u64, kind: EventKind, n: Node) -> Event {
         Event {
             seq,
             kind,
             cause: Cause::Admin,
             timestamp_ns: 0,
+            instance: INSTANCE,
             old_state: None,
-            node: n,
+            node: Some(n),
+            local_node: None,
+        }
+    }
+
+    fn snap(nodes: Vec<Node>, seq: u64) -> Snapshot {
+        Snapshot {
+            nodes,
+            seq,
+            instance: INSTANCE,
+            local_node: 0,
         }
     }
 
@@ -173,7 +216,7 @@ mod tests {
         assert!(r.is_stale());
         let e = ev(1, EventKind::Added, node(1, NodeState::Up, &[]));
         assert_eq!(r.apply(&e), Applied::Stale);
-        r.load(vec![], 0);
+        r.load(snap(vec![], 0));
         assert_eq!(r.apply(&e), Applied::Applied);
         r.mark_stale();
         assert_eq!(
@@ -186,13 +229,13 @@ mod tests {
     #[test]
     fn lookups_by_id_and_any_address() {
         let mut r = Reflection::new();
-        r.load(
+        r.load(snap(
             vec![
                 node(1, NodeState::Up, &["10.0.0.1", "fd00::1"]),
                 node(2, NodeState::Down, &["10.0.0.2"]),
             ],
             7,
-        );
+        ));
         assert_eq!(r.seq(), 7);
         assert_eq!(r.state_by_addr(ip("fd00::1")), Some(NodeState::Up));
         assert_eq!(r.state_by_addr(ip("10.0.0.2")), Some(NodeState::Down));
@@ -203,7 +246,7 @@ mod tests {
     #[test]
     fn events_racing_the_snapshot_are_ignored_and_gaps_reported() {
         let mut r = Reflection::new();
-        r.load(vec![node(1, NodeState::Up, &[])], 5);
+        r.load(snap(vec![node(1, NodeState::Up, &[])], 5));
         // Arrived during the dump, already in the snapshot.
         assert_eq!(
             r.apply(&ev(5, EventKind::State, node(1, NodeState::Up, &[]))),
@@ -228,7 +271,10 @@ mod tests {
     #[test]
     fn address_changes_and_removal_update_the_map() {
         let mut r = Reflection::new();
-        r.load(vec![node(1, NodeState::Up, &["10.0.0.1", "10.0.0.11"])], 0);
+        r.load(snap(
+            vec![node(1, NodeState::Up, &["10.0.0.1", "10.0.0.11"])],
+            0,
+        ));
         r.apply(&ev(
             1,
             EventKind::Changed,
@@ -251,5 +297,47 @@ mod tests {
         assert_eq!((r.len(), r.state_by_addr(ip("10.0.0.11"))), (1, None));
         assert_eq!(r.state_by_addr(ip("10.0.0.1")), Some(NodeState::ComingUp));
         assert_eq!(r.nodes().iter().map(|n| n.id).collect::<Vec<_>>(), vec![2]);
+    }
+
+    #[test]
+    fn local_node_events_move_the_local_node_only() {
+        let mut r = Reflection::new();
+        r.load(snap(vec![node(1, NodeState::Up, &["10.0.0.1"])], 3));
+        let local = Event {
+            kind: EventKind::LocalNode,
+            node: None,
+            local_node: Some(1),
+            ..ev(4, EventKind::LocalNode, node(1, NodeState::Up, &[]))
+        };
+        assert_eq!(r.apply(&local), Applied::Applied);
+        assert_eq!((r.local_node(), r.seq(), r.len()), (1, 4, 1));
+        assert_eq!(r.state(1), Some(NodeState::Up));
+        let none = Event {
+            seq: 5,
+            local_node: Some(0),
+            ..local
+        };
+        assert_eq!(r.apply(&none), Applied::Applied);
+        assert_eq!(r.local_node(), 0);
+    }
+
+    #[test]
+    fn an_event_of_another_instance_is_not_applied() {
+        let mut r = Reflection::new();
+        r.load(snap(vec![node(1, NodeState::Up, &[])], 9));
+        assert_eq!(r.instance(), INSTANCE);
+        // The new table's first event: seq 1, another instance. Neither
+        // "old" nor a gap: the table was replaced.
+        let other = Event {
+            instance: INSTANCE + 1,
+            ..ev(1, EventKind::Added, node(2, NodeState::Up, &[]))
+        };
+        assert_eq!(r.apply(&other), Applied::Replaced);
+        let next = Event {
+            instance: INSTANCE + 1,
+            ..ev(10, EventKind::Added, node(2, NodeState::Up, &[]))
+        };
+        assert_eq!(r.apply(&next), Applied::Replaced);
+        assert_eq!((r.seq(), r.len()), (9, 1), "nothing applied");
     }
 }

@@ -16,12 +16,12 @@ macro_rules! abi_enum {
             pub const ALL: &'static [$name] = &[$($name::$variant,)+];
 
             /// The number on the wire.
-            pub fn to_raw(self) -> u8 {
-                match self { $($name::$variant => $value as u8,)+ }
+            pub fn to_raw(self) -> u32 {
+                match self { $($name::$variant => $value,)+ }
             }
 
-            pub fn from_raw(raw: u8) -> Option<Self> {
-                match u32::from(raw) { $(v if v == $value => Some($name::$variant),)+ _ => None }
+            pub fn from_raw(raw: u32) -> Option<Self> {
+                match raw { $(v if v == $value => Some($name::$variant),)+ _ => None }
             }
 
             /// The lower-case name used by the CLI, the YNL spec and JSON.
@@ -65,14 +65,14 @@ macro_rules! abi_enum {
 abi_enum! {
     /// A node's state, in the order of the CI/SSI cluster.
     NodeState: "node state" {
-        NeverUp = uapi::AFCLUSTER_NODE_NEVERUP => "neverup",
-        ComingUp = uapi::AFCLUSTER_NODE_COMINGUP => "comingup",
-        Up = uapi::AFCLUSTER_NODE_UP => "up",
-        Shutdown = uapi::AFCLUSTER_NODE_SHUTDOWN => "shutdown",
-        GoingDown = uapi::AFCLUSTER_NODE_GOINGDOWN => "goingdown",
-        KCleanup = uapi::AFCLUSTER_NODE_KCLEANUP => "kcleanup",
-        UCleanup = uapi::AFCLUSTER_NODE_UCLEANUP => "ucleanup",
-        Down = uapi::AFCLUSTER_NODE_DOWN => "down",
+        NeverUp = uapi::AFCLUSTER_NODE_STATE_NEVERUP => "neverup",
+        ComingUp = uapi::AFCLUSTER_NODE_STATE_COMINGUP => "comingup",
+        Up = uapi::AFCLUSTER_NODE_STATE_UP => "up",
+        Shutdown = uapi::AFCLUSTER_NODE_STATE_SHUTDOWN => "shutdown",
+        GoingDown = uapi::AFCLUSTER_NODE_STATE_GOINGDOWN => "goingdown",
+        KCleanup = uapi::AFCLUSTER_NODE_STATE_KCLEANUP => "kcleanup",
+        UCleanup = uapi::AFCLUSTER_NODE_STATE_UCLEANUP => "ucleanup",
+        Down = uapi::AFCLUSTER_NODE_STATE_DOWN => "down",
     }
 }
 
@@ -88,10 +88,11 @@ abi_enum! {
 abi_enum! {
     /// What an event reports.
     EventKind: "event" {
-        Added = uapi::AFCLUSTER_EVENT_ADDED => "added",
-        State = uapi::AFCLUSTER_EVENT_STATE => "state",
-        Changed = uapi::AFCLUSTER_EVENT_CHANGED => "changed",
-        Removed = uapi::AFCLUSTER_EVENT_REMOVED => "removed",
+        Added = uapi::AFCLUSTER_EVENT_KIND_ADDED => "added",
+        State = uapi::AFCLUSTER_EVENT_KIND_STATE => "state",
+        Changed = uapi::AFCLUSTER_EVENT_KIND_CHANGED => "changed",
+        Removed = uapi::AFCLUSTER_EVENT_KIND_REMOVED => "removed",
+        LocalNode = uapi::AFCLUSTER_EVENT_KIND_LOCAL_NODE => "local-node",
     }
 }
 
@@ -106,12 +107,17 @@ pub struct Node {
     pub lease_ms: u32,
 }
 
-/// A node as returned by NODE_GET, with the table's sequence number then.
+/// A node as the kernel answers NODE_GET, NODE_NEW, NODE_SET and NODE_DEL.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NodeReply {
     #[serde(flatten)]
     pub node: Node,
+    /// NODE_GET: the table's sequence number when it was read. NODE_NEW,
+    /// NODE_SET, NODE_DEL: the seq of the last event the request caused
+    /// (the table's seq if it changed nothing).
     pub seq: u64,
+    /// The table's instance.
+    pub instance: u64,
 }
 
 /// One change of the table.
@@ -121,16 +127,27 @@ pub struct Event {
     pub kind: EventKind,
     pub cause: Cause,
     pub timestamp_ns: u64,
+    /// The instance of the table the event belongs to: seqs of different
+    /// instances are unrelated.
+    pub instance: u64,
     /// For `EventKind::State`: the state before.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub old_state: Option<NodeState>,
-    /// The node's new description (for `Removed`, its last one).
-    pub node: Node,
+    /// The node's new description (for `Removed`, its last one); absent
+    /// in `LocalNode` events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<Node>,
+    /// For `EventKind::LocalNode`: the new local node (0 = none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_node: Option<u32>,
 }
 
-/// CLUSTER_GET.
+/// CLUSTER_GET, and the reply to CLUSTER_SET.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ClusterInfo {
+    /// Random, non-zero, drawn when the table was created (module load,
+    /// network namespace creation): tells one table from the next.
+    pub instance: u64,
     pub max_nodes: u32,
     /// 0: not set.
     pub local_node: u32,
@@ -147,7 +164,9 @@ pub struct ClusterInfo {
 pub struct NodeChange {
     pub state: Option<NodeState>,
     pub name: Option<String>,
-    /// Replaces the whole list.
+    /// `Some`: the node's addresses become exactly this list (`Some(vec![])`
+    /// empties it; NODE_SET sends REPLACE_ADDRS). `None`: NODE_SET keeps
+    /// them, NODE_NEW creates the node without any.
     pub addrs: Option<Vec<IpAddr>>,
     pub lease_ms: Option<u32>,
 }

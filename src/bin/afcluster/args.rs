@@ -16,9 +16,11 @@ use clap::{Args, Parser, Subcommand};
 Examples:
   afcluster add 1 --name alpha --addr 10.0.0.1 --addr fd00::1 --state up
   afcluster set 1 --state goingdown
+  afcluster set 1 --addr 10.0.0.9  # the node's addresses are now just 10.0.0.9
   afcluster node 10.0.0.1          # which node owns this address
-  afcluster nodes --json
+  afcluster nodes --json           # with the seq and instance they hold at
   afcluster events --since 0 --follow
+  afcluster events --since SEQ --instance INSTANCE   # resume where a script left
   afcluster status                 # what afclusterd reflects
 
 ", "Exit status:
@@ -28,7 +30,8 @@ Examples:
   3  the afcluster module is not loaded
   4  permission denied (changes need CAP_NET_ADMIN)
   5  no such node or address
-  6  events were lost beyond the kernel's history (events --follow)
+  6  events lost beyond the kernel's history, or the table is another
+     instance than --instance (events): dump it again (nodes --json)
   7  afclusterd is not running (status, wait)")
 )]
 pub struct Cli {
@@ -42,7 +45,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Show the table's summary: max nodes, local node, counts, sequence, history
+    /// Show the table's summary: instance, max nodes, local node, counts,
+    /// sequence, history
     Info,
     /// List every node
     Nodes,
@@ -52,21 +56,27 @@ pub enum Command {
         #[arg(value_parser = parse_node_ref)]
         node: NodeRef,
     },
-    /// Add a node (needs CAP_NET_ADMIN)
+    /// Add a node and print it with the seq of its event (needs CAP_NET_ADMIN)
     Add {
         id: u32,
         #[command(flatten)]
         change: ChangeArgs,
     },
-    /// Change a node; any `set` also renews the node's lease (needs CAP_NET_ADMIN)
+    /// Change a node and print it with the seq of the last event the change
+    /// caused; any `set` also renews the node's lease (needs CAP_NET_ADMIN)
     Set {
         id: u32,
         #[command(flatten)]
         change: ChangeArgs,
+        /// Remove every address of the node
+        #[arg(long, conflicts_with = "addrs")]
+        no_addrs: bool,
     },
-    /// Remove a node (needs CAP_NET_ADMIN)
+    /// Remove a node and print its last description with the seq of its
+    /// event (needs CAP_NET_ADMIN)
     Del { id: u32 },
-    /// Set this machine's node id, 0 for none (needs CAP_NET_ADMIN)
+    /// Set this machine's node id, 0 for none, and print the table's
+    /// summary after it (needs CAP_NET_ADMIN)
     Local { id: u32 },
     /// Print events: the kernel's history, or those after --since, then
     /// with --follow every new one as it happens (like `ip monitor`)
@@ -74,6 +84,12 @@ pub enum Command {
         /// Replay the events after this sequence number
         #[arg(long, value_name = "SEQ")]
         since: Option<u64>,
+        /// The table instance SEQ belongs to (as `info`, `nodes --json` or a
+        /// change's reply printed it; decimal or 0x hex): if the table is
+        /// another one now (module reloaded, namespace recreated), fail with
+        /// exit status 6 instead of replaying unrelated events
+        #[arg(long, value_name = "INSTANCE", value_parser = parse_instance)]
+        instance: Option<u64>,
         /// Keep printing new events; lost ones are replayed from the history
         #[arg(long, short)]
         follow: bool,
@@ -104,8 +120,9 @@ pub struct ChangeArgs {
     /// The node's name (at most 63 bytes)
     #[arg(long)]
     pub name: Option<String>,
-    /// An address of the node; repeat for several (at most 16). They replace
-    /// the node's address list
+    /// An address of the node; repeat for several (at most 16). With `set`,
+    /// the addresses given replace the node's whole list; without --addr
+    /// `set` keeps it
     #[arg(long = "addr", value_name = "ADDRESS")]
     pub addrs: Vec<IpAddr>,
     /// The node's state: neverup (only on add), comingup, up, shutdown,
@@ -138,4 +155,18 @@ fn parse_lease(s: &str) -> Result<Duration, String> {
         return Ok(Duration::ZERO);
     }
     humantime::parse_duration(s).map_err(|e| format!("'{s}': {e} (e.g. 500ms, 5s, 2m)"))
+}
+
+fn parse_instance(s: &str) -> Result<u64, String> {
+    let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    match parsed {
+        Ok(0) => Err("instance 0 is no table's: instances are never 0".into()),
+        Ok(i) => Ok(i),
+        Err(e) => Err(format!(
+            "'{s}': {e} (a table instance, as `afcluster info` prints it)"
+        )),
+    }
 }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use afcluster::control::{self, ControlError};
-use afcluster::{message::Attr, Client, Error, NodeChange};
+use afcluster::{Client, Error, NodeChange};
 use clap::Parser;
 
 use args::{ChangeArgs, Cli, Command, NodeRef};
@@ -87,7 +87,7 @@ fn exit_code(e: &Error) -> u8 {
         Error::NotLoaded => exit::NOT_LOADED,
         Error::PermissionDenied(_) => exit::PERMISSION,
         Error::NotFound(_) => exit::NOT_FOUND,
-        Error::HistoryGone(_) | Error::EventsLost => exit::EVENTS_LOST,
+        Error::HistoryGone(_) | Error::Stale(_) | Error::EventsLost => exit::EVENTS_LOST,
         _ => exit::FAILURE,
     }
 }
@@ -95,23 +95,39 @@ fn exit_code(e: &Error) -> u8 {
 /// The error in the user's terms; for a taken address, name its owner.
 fn explain(e: &Error) -> String {
     if let Error::Kernel(k) = e {
-        if let (libc::EADDRINUSE, Some(Attr::NodeAddr(addr))) = (k.errno, &k.attr) {
-            if let Ok(owner) = Client::connect().and_then(|mut c| c.node_by_addr(*addr)) {
+        if let (libc::EADDRINUSE, Some(addr)) = (k.errno, k.attr.as_ref().and_then(|a| a.addr())) {
+            if let Ok(owner) = Client::connect().and_then(|mut c| c.node_by_addr(addr)) {
                 return format!("address {addr} already belongs to node {}", owner.node.id);
             }
         }
     }
+    if let Error::HistoryGone(_) | Error::Stale(_) = e {
+        return format!(
+            "{e} (`afcluster --json nodes` gives the table with its seq and instance; \
+             then follow it with `afcluster events --since SEQ --instance INSTANCE`)"
+        );
+    }
     e.to_string()
 }
 
-fn change(a: &ChangeArgs) -> NodeChange {
+/// `no_addrs`: `set --no-addrs`, an empty address list.
+fn change(a: &ChangeArgs, no_addrs: bool) -> NodeChange {
     NodeChange {
         state: a.state,
         name: a.name.clone(),
-        addrs: (!a.addrs.is_empty()).then(|| a.addrs.clone()),
+        addrs: (no_addrs || !a.addrs.is_empty()).then(|| a.addrs.clone()),
         lease_ms: a
             .lease
             .map(|d| u32::try_from(d.as_millis()).unwrap_or(u32::MAX)),
+    }
+}
+
+/// What the kernel answered a change: the node, and the seq to wait for.
+fn reply(r: &afcluster::NodeReply, verb: &str, json: bool) -> std::io::Result<()> {
+    if json {
+        output::json(r)
+    } else {
+        output::change(r, verb)
     }
 }
 
@@ -127,11 +143,16 @@ fn run(cli: &Cli) -> afcluster::Result<()> {
             }
         }
         Command::Nodes => {
-            let (nodes, seq) = c.snapshot()?;
+            let s = c.snapshot()?;
             if cli.json {
-                output::json(&serde_json::json!({ "seq": seq, "nodes": nodes }))?
+                output::json(&serde_json::json!({
+                    "seq": s.seq,
+                    "instance": s.instance,
+                    "local_node": s.local_node,
+                    "nodes": s.nodes,
+                }))?
             } else {
-                output::nodes(&nodes)?
+                output::nodes(&s.nodes)?
             }
         }
         Command::Node { node } => {
@@ -145,16 +166,41 @@ fn run(cli: &Cli) -> afcluster::Result<()> {
                 output::node(&r)?
             }
         }
-        Command::Add { id, change: a } => c.add(*id, &change(a))?,
-        Command::Set { id, change: a } => c.set(*id, &change(a))?,
-        Command::Del { id } => c.delete(*id)?,
-        Command::Local { id } => c.set_local(*id)?,
+        Command::Add { id, change: a } => {
+            let r = c.add(*id, &change(a, false))?;
+            reply(&r, "added", cli.json)?
+        }
+        Command::Set {
+            id,
+            change: a,
+            no_addrs,
+        } => {
+            let r = c.set(*id, &change(a, *no_addrs))?;
+            reply(&r, "set", cli.json)?
+        }
+        Command::Del { id } => {
+            let r = c.delete(*id)?;
+            reply(&r, "removed", cli.json)?
+        }
+        Command::Local { id } => {
+            let i = c.set_local(*id)?;
+            if cli.json {
+                output::json(&i)?
+            } else {
+                output::local(&i)?
+            }
+        }
         Command::Events {
             since,
+            instance,
             follow,
             rcvbuf,
         } => {
-            follow::events(&mut c, *since, follow.then_some(*rcvbuf), cli.json)?;
+            let from = follow::From {
+                since: *since,
+                instance: *instance,
+            };
+            follow::events(&mut c, from, follow.then_some(*rcvbuf), cli.json)?;
         }
         Command::Status { .. } | Command::Wait { .. } => {
             unreachable!("answered by the daemon, before connecting to the kernel")

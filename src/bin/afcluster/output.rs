@@ -46,6 +46,7 @@ pub fn info(i: &ClusterInfo) -> io::Result<()> {
     } else {
         i.local_node.to_string()
     };
+    writeln!(out, "instance     {}", i.instance)?;
     writeln!(out, "max nodes    {}", i.max_nodes)?;
     writeln!(out, "local node   {local}")?;
     writeln!(out, "nodes        {} ({} up)", i.node_count, i.up_count)?;
@@ -99,25 +100,71 @@ pub fn node(r: &NodeReply) -> io::Result<()> {
     writeln!(out, "as of seq    {}", r.seq)
 }
 
-pub fn event(e: &Event) -> io::Result<()> {
-    let when = UNIX_EPOCH + Duration::from_nanos(e.timestamp_ns);
-    let what = match (e.kind, e.old_state) {
-        (EventKind::State, Some(old)) => format!("{old} -> {}", e.node.state),
-        _ => e.node.state.to_string(),
-    };
+/// One line for a node: "node 3 (gamma) up, addrs 10.0.0.3, lease 5s".
+fn node_line(n: &Node) -> String {
+    format!(
+        "node {} ({}) {}, addrs {}, lease {}",
+        n.id,
+        name(n),
+        n.state,
+        addrs(n),
+        lease(n.lease_ms)
+    )
+}
+
+/// The kernel's reply to add, set or del: the node, and the seq of the
+/// last event the request caused (for `afcluster wait`).
+pub fn change(r: &NodeReply, verb: &str) -> io::Result<()> {
     let mut out = io::stdout().lock();
-    writeln!(
-        out,
-        "seq {:<6} {}  node {} ({})  {:<7}  {:<22}  cause {:<6}  addrs {}  lease {}",
-        e.seq,
-        humantime::format_rfc3339_micros(when),
-        e.node.id,
-        name(&e.node),
-        e.kind,
-        what,
-        e.cause,
-        addrs(&e.node),
-        lease(e.node.lease_ms)
-    )?;
+    writeln!(out, "{verb} {}", node_line(&r.node))?;
+    writeln!(out, "seq {}", r.seq)
+}
+
+/// The kernel's reply to local.
+pub fn local(i: &ClusterInfo) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    if i.local_node == 0 {
+        writeln!(out, "local node none")?;
+    } else {
+        writeln!(out, "local node {}", i.local_node)?;
+    }
+    writeln!(out, "seq {}", i.seq)
+}
+
+pub fn event(e: &Event) -> io::Result<()> {
+    let when = humantime::format_rfc3339_micros(UNIX_EPOCH + Duration::from_nanos(e.timestamp_ns));
+    let mut out = io::stdout().lock();
+    match &e.node {
+        Some(n) => {
+            let what = match (e.kind, e.old_state) {
+                (EventKind::State, Some(old)) => format!("{old} -> {}", n.state),
+                _ => n.state.to_string(),
+            };
+            writeln!(
+                out,
+                "seq {:<6} {}  node {} ({})  {:<7}  {:<22}  cause {:<6}  addrs {}  lease {}",
+                e.seq,
+                when,
+                n.id,
+                name(n),
+                e.kind,
+                what,
+                e.cause,
+                addrs(n),
+                lease(n.lease_ms)
+            )?;
+        }
+        None => {
+            let local = match e.local_node {
+                Some(0) | None => "none".to_string(),
+                Some(l) => l.to_string(),
+            };
+            writeln!(
+                out,
+                "seq {:<6} {}  {}  local node {}  cause {}",
+                e.seq, when, e.kind, local, e.cause
+            )?;
+        }
+    }
     out.flush()
 }

@@ -1,7 +1,8 @@
 //! Keeping the reflection exact: subscribe, then dump; apply events; on a
-//! loss or gap replay the kernel's history, and when that no longer reaches
-//! back, dump again; when the module goes away, mark the reflection stale
-//! and wait for nlctrl to say it is back.
+//! loss or gap replay the kernel's history (since the reflection's seq, of
+//! its table instance), and when that no longer reaches back or the table
+//! turns out to be another instance, dump again; when the module goes
+//! away, mark the reflection stale and wait for nlctrl to say it is back.
 //!
 //! Requests go over a blocking socket from inside the event loop: the
 //! kernel answers them at once (a 4096-node dump takes tens of
@@ -66,6 +67,8 @@ impl Sync {
     pub fn status(&self) -> ReflectionStatus {
         ReflectionStatus {
             seq: self.reflection.seq(),
+            instance: self.reflection.instance(),
+            local_node: self.reflection.local_node(),
             stale: self.reflection.is_stale(),
             stale_reason: self
                 .reflection
@@ -115,8 +118,8 @@ impl Sync {
 
     fn handle(&mut self, note: Notification, changes: &mut Vec<StateChange>) {
         match note {
-            Notification::Event(ev) => {
-                if self.apply(&ev, changes) == Applied::Gap {
+            Notification::Event(ev) => match self.apply(&ev, changes) {
+                Applied::Gap => {
                     self.counters.gaps += 1;
                     warn!(
                         "event seq {} after seq {}: events missing; replaying",
@@ -125,7 +128,18 @@ impl Sync {
                     );
                     self.replay(changes);
                 }
-            }
+                Applied::Replaced => {
+                    self.counters.replacements += 1;
+                    warn!(
+                        "event seq {} of table instance {}, not {}: the table was replaced; reloading it",
+                        ev.seq,
+                        ev.instance,
+                        self.reflection.instance()
+                    );
+                    self.resync(changes);
+                }
+                Applied::Applied | Applied::Old | Applied::Stale => {}
+            },
             Notification::Lost => {
                 self.counters.losses += 1;
                 if !self.reflection.is_stale() {
@@ -163,31 +177,42 @@ impl Sync {
 
     /// Apply one event; note state changes.
     fn apply(&mut self, ev: &Event, changes: &mut Vec<StateChange>) -> Applied {
-        let id = ev.node.id;
-        let old = self.reflection.state(id);
+        let id = ev.node.as_ref().map(|n| n.id);
+        let old = id.and_then(|id| self.reflection.state(id));
+        let old_local = self.reflection.local_node();
         let r = self.reflection.apply(ev);
         match r {
             Applied::Applied => {
                 self.counters.events += 1;
-                let new = self.reflection.state(id);
-                debug!(
-                    "seq {} node {id} {}: {} -> {}",
-                    ev.seq,
-                    ev.kind,
-                    state_name(old),
-                    new_state_name(new)
-                );
-                if old != new {
-                    changes.push(StateChange {
-                        node: id,
-                        old,
-                        new,
-                        seq: ev.seq,
-                    });
+                match id {
+                    Some(id) => {
+                        let new = self.reflection.state(id);
+                        debug!(
+                            "seq {} node {id} {}: {} -> {}",
+                            ev.seq,
+                            ev.kind,
+                            state_name(old),
+                            new_state_name(new)
+                        );
+                        if old != new {
+                            changes.push(StateChange {
+                                node: id,
+                                old,
+                                new,
+                                seq: ev.seq,
+                            });
+                        }
+                    }
+                    None => info!(
+                        "seq {}: the local node is now {} (was {})",
+                        ev.seq,
+                        local_name(self.reflection.local_node()),
+                        local_name(old_local)
+                    ),
                 }
             }
             Applied::Old => self.counters.events_old += 1,
-            Applied::Gap | Applied::Stale => {}
+            Applied::Gap | Applied::Stale | Applied::Replaced => {}
         }
         r
     }
@@ -196,10 +221,19 @@ impl Sync {
     /// no longer holds them, dump.
     fn replay(&mut self, changes: &mut Vec<StateChange>) {
         let since = self.reflection.seq();
-        let events = match self.client().and_then(|c| c.events_since(since)) {
+        let instance = self.reflection.instance();
+        let events = match self
+            .client()
+            .and_then(|c| c.events_since(since, Some(instance)))
+        {
             Ok(evs) => evs,
             Err(Error::HistoryGone(_)) => {
                 info!("the kernel's history no longer reaches back to seq {since}: reloading the table");
+                return self.resync(changes);
+            }
+            Err(Error::Stale(_)) => {
+                self.counters.replacements += 1;
+                info!("the table is no longer instance {instance} (it was replaced): reloading it");
                 return self.resync(changes);
             }
             Err(e) => return self.failed("replay", e, changes),
@@ -210,10 +244,10 @@ impl Sync {
             match self.apply(ev, changes) {
                 Applied::Applied => self.counters.replayed_events += 1,
                 Applied::Old => {}
-                Applied::Gap | Applied::Stale => {
+                Applied::Gap | Applied::Stale | Applied::Replaced => {
                     warn!(
-                        "the replay after seq {since} has a gap at seq {}: reloading the table",
-                        ev.seq
+                        "the replay after seq {since} does not follow on at seq {} (instance {}): reloading the table",
+                        ev.seq, ev.instance
                     );
                     return self.resync(changes);
                 }
@@ -228,13 +262,21 @@ impl Sync {
     /// Load the whole table. The listener is already subscribed, so events
     /// queued behind the dump are newer than its seq or ignored as old.
     fn resync(&mut self, changes: &mut Vec<StateChange>) {
-        let (nodes, seq) = match self.client().and_then(|c| c.snapshot()) {
+        let snapshot = match self.client().and_then(|c| c.snapshot()) {
             Ok(s) => s,
             Err(e) => return self.failed("loading the table", e, changes),
         };
+        let seq = snapshot.seq;
         let had_content = self.counters.resyncs > 0;
         let before = std::mem::take(&mut self.reflection);
-        self.reflection.load(nodes, seq);
+        if had_content && before.instance() != snapshot.instance {
+            info!(
+                "the table is a new instance ({}, was {}): its seqs start anew",
+                snapshot.instance,
+                before.instance()
+            );
+        }
+        self.reflection.load(snapshot);
         self.counters.resyncs += 1;
         self.stale_reason = None;
         self.retry_at = None;
@@ -242,9 +284,11 @@ impl Sync {
             diff(&before, &self.reflection, seq, changes);
         }
         info!(
-            "reflecting {} nodes at seq {}",
+            "reflecting {} nodes at seq {} of table instance {}, local node {}",
             self.reflection.len(),
-            self.reflection.seq()
+            self.reflection.seq(),
+            self.reflection.instance(),
+            local_name(self.reflection.local_node())
         );
     }
 
@@ -286,6 +330,15 @@ impl Sync {
     fn set_stale(&mut self, why: &str) {
         self.reflection.mark_stale();
         self.stale_reason = Some(why.to_string());
+    }
+}
+
+/// A local node id for people: "none" for 0.
+fn local_name(id: u32) -> String {
+    if id == 0 {
+        "none".into()
+    } else {
+        id.to_string()
     }
 }
 
