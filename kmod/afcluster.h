@@ -164,7 +164,10 @@ struct afc_node *afc_node_rcu(struct afc_table *t, u32 id,
 			      const struct afcluster_addr *addr);
 int afc_node_read(struct afc_table *t, u32 id,
 		  const struct afcluster_addr *addr,
-		  struct afcluster_node_info *info, u64 *seq);
+		  struct afcluster_node_info *info);
+int afc_node_read_seq(struct afc_table *t, u32 id,
+		      const struct afcluster_addr *addr,
+		      struct afcluster_node_info *info, u64 *seq);
 int afc_node_add(struct afc_table *t, const struct afc_change *c,
 		 struct afcluster_node_info *out, struct netlink_ext_ack *extack);
 int afc_node_change(struct afc_table *t, const struct afc_change *c,

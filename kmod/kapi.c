@@ -35,7 +35,7 @@ EXPORT_SYMBOL_GPL(afcluster_set_node_state);
 int afcluster_get_node(struct net *net, u32 id,
 		       struct afcluster_node_info *info)
 {
-	return afc_node_read(afc_table_of(net), id, NULL, info, NULL);
+	return afc_node_read(afc_table_of(net), id, NULL, info);
 }
 EXPORT_SYMBOL_GPL(afcluster_get_node);
 

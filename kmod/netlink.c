@@ -297,7 +297,7 @@ static int afc_nl_node_get(struct sk_buff *skb, struct genl_info *info)
 	ni = kmalloc(sizeof(*ni), GFP_KERNEL);
 	if (!ni)
 		return -ENOMEM;
-	err = afc_node_read(t, id, id_attr ? NULL : &addr, ni, &seq);
+	err = afc_node_read_seq(t, id, id_attr ? NULL : &addr, ni, &seq);
 	if (err) {
 		if (id_attr)
 			NL_SET_ERR_MSG_ATTR(info->extack, id_attr,

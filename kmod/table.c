@@ -91,33 +91,43 @@ struct afc_node *afc_node_rcu(struct afc_table *t, u32 id,
 }
 
 /*
- * Copy node @id (or the owner of @addr) into @info, and the table's seq at
- * which that description holds into @seq (may be NULL). Any context, no
- * lock. Returns 0 or -ENOENT.
+ * Copy node @id (or the owner of @addr) into @info. Any context, no lock.
+ * Returns 0 or -ENOENT.
  */
 int afc_node_read(struct afc_table *t, u32 id,
 		  const struct afcluster_addr *addr,
-		  struct afcluster_node_info *info, u64 *seq)
+		  struct afcluster_node_info *info)
 {
 	struct afc_node *n;
+
+	/* A published copy is immutable: RCU alone gives a whole one. */
+	rcu_read_lock();
+	n = afc_node_rcu(t, id, addr);
+	if (n)
+		*info = n->info;
+	rcu_read_unlock();
+	return n ? 0 : -ENOENT;
+}
+
+/*
+ * The same, with the table's seq at which that description holds, for
+ * netlink replies. Process context: a writer on this CPU could not make
+ * progress under an interrupt spinning here.
+ */
+int afc_node_read_seq(struct afc_table *t, u32 id,
+		      const struct afcluster_addr *addr,
+		      struct afcluster_node_info *info, u64 *seq)
+{
 	unsigned int start;
+	int err;
 
-	bool found;
-
-	/* Begin before the RCU section: on PREEMPT_RT it may sleep. */
+	might_sleep();
 	do {
 		start = read_seqcount_begin(&t->seqc);
-		rcu_read_lock();
-		n = afc_node_rcu(t, id, addr);
-		found = n;
-		if (n) {
-			*info = n->info;
-			if (seq)
-				*seq = t->seq;
-		}
-		rcu_read_unlock();
+		err = afc_node_read(t, id, addr, info);
+		*seq = t->seq;
 	} while (read_seqcount_retry(&t->seqc, start));
-	return found ? 0 : -ENOENT;
+	return err;
 }
 
 static void afc_addr_unlink(struct afc_table *t,
