@@ -1,6 +1,6 @@
 //! Decoding throughput, on messages laid out as the kernel sends them:
-//! - one NODE_EVENT multicast (two addresses and a name) through
-//!   `listener::decode_event`: events/s;
+//! - one EVENT_NTF multicast (a node nest with two address nests and a
+//!   name) through `listener::decode_event`: events/s;
 //! - a NODE_GET dump of 4096 nodes, packed into datagrams of up to 16 KiB
 //!   and closed by NLMSG_DONE, through `split_messages` + `decode_reply` +
 //!   `NodeReply::try_from`, as `Client::dump` reads it: nodes/s.
@@ -15,13 +15,17 @@ use afcluster::message::AfcMessage;
 use afcluster::netlink::{decode_reply, split_messages, Reply};
 use afcluster::{uapi, NodeReply, Notification};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use netlink_packet_core::{NLMSG_DONE, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTIPART, NLM_F_REQUEST};
+use netlink_packet_core::{
+    NLA_F_NESTED, NLMSG_DONE, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTIPART, NLM_F_REQUEST,
+};
 
 /// A family id as nlctrl hands them out; the port of the dumping socket;
 /// the dump request's sequence number.
 const FAMILY: u16 = 0x0123;
 const PORTID: u32 = 0x8765_4321;
 const SEQ: u32 = 7;
+/// The table's instance.
+const INSTANCE: u64 = 0x0102_0304_0506_0708;
 const NODES: u32 = 4096;
 /// What one dump datagram holds at most.
 const DATAGRAM: usize = 16 * 1024;
@@ -48,14 +52,20 @@ fn nlmsg(ty: u16, flags: u16, seq: u32, pid: u32, payload: &[u8]) -> Vec<u8> {
 }
 
 fn genl(cmd: u32, attrs: &[Vec<u8>]) -> Vec<u8> {
-    let mut v = vec![cmd as u8, uapi::AFCLUSTER_GENL_VERSION as u8, 0, 0];
+    let mut v = vec![cmd as u8, uapi::AFCLUSTER_FAMILY_VERSION as u8, 0, 0];
     for a in attrs {
         v.extend_from_slice(a);
     }
     v
 }
 
-/// afc_put_node()'s attributes for node `id`: two addresses, a name.
+/// A nest: NLA_F_NESTED set, the attributes as its payload.
+fn nest(ty: u32, attrs: &[Vec<u8>]) -> Vec<u8> {
+    nla(ty | u32::from(NLA_F_NESTED), &attrs.concat())
+}
+
+/// afc_put_node_attrs()'s attributes for node `id`: two address nests, a
+/// name.
 fn node_attrs(id: u32) -> Vec<Vec<u8>> {
     let v4 = Ipv4Addr::from(0x0a00_0000 | id);
     let v6 = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, id as u16);
@@ -63,46 +73,54 @@ fn node_attrs(id: u32) -> Vec<Vec<u8>> {
         nla(uapi::AFCLUSTER_A_NODE_ID, &id.to_ne_bytes()),
         nla(
             uapi::AFCLUSTER_A_NODE_STATE,
-            &[uapi::AFCLUSTER_NODE_UP as u8],
+            &uapi::AFCLUSTER_NODE_STATE_UP.to_ne_bytes(),
         ),
         nla(
             uapi::AFCLUSTER_A_NODE_NAME,
             format!("node-{id:05}.example.net\0").as_bytes(),
         ),
-        nla(uapi::AFCLUSTER_A_NODE_ADDR, &v4.octets()),
-        nla(uapi::AFCLUSTER_A_NODE_ADDR, &v6.octets()),
+        nest(
+            uapi::AFCLUSTER_A_NODE_ADDR,
+            &[nla(uapi::AFCLUSTER_A_ADDR_IPV4, &v4.octets())],
+        ),
+        nest(
+            uapi::AFCLUSTER_A_NODE_ADDR,
+            &[nla(uapi::AFCLUSTER_A_ADDR_IPV6, &v6.octets())],
+        ),
         nla(uapi::AFCLUSTER_A_NODE_LEASE_MS, &3000u32.to_ne_bytes()),
     ]
 }
 
-/// The NODE_EVENT multicast of node 7 going from COMINGUP to UP.
+/// The EVENT_NTF multicast of node 7 going from COMINGUP to UP
+/// (afc_put_event()'s order).
 fn node_event() -> Vec<u8> {
-    let mut attrs = node_attrs(7);
-    attrs.extend([
+    let attrs = [
         nla(
-            uapi::AFCLUSTER_A_EVENT,
-            &[uapi::AFCLUSTER_EVENT_STATE as u8],
+            uapi::AFCLUSTER_A_EVENT_KIND,
+            &uapi::AFCLUSTER_EVENT_KIND_STATE.to_ne_bytes(),
         ),
-        nla(uapi::AFCLUSTER_A_SEQ, &42u64.to_ne_bytes()),
+        nla(uapi::AFCLUSTER_A_EVENT_SEQ, &42u64.to_ne_bytes()),
         nla(
-            uapi::AFCLUSTER_A_TIMESTAMP_NS,
+            uapi::AFCLUSTER_A_EVENT_TIMESTAMP_NS,
             &1_750_000_000_123_456_789u64.to_ne_bytes(),
         ),
         nla(
-            uapi::AFCLUSTER_A_CAUSE,
-            &[uapi::AFCLUSTER_CAUSE_KERNEL as u8],
+            uapi::AFCLUSTER_A_EVENT_CAUSE,
+            &uapi::AFCLUSTER_CAUSE_KERNEL.to_ne_bytes(),
         ),
+        nla(uapi::AFCLUSTER_A_EVENT_INSTANCE, &INSTANCE.to_ne_bytes()),
         nla(
-            uapi::AFCLUSTER_A_OLD_STATE,
-            &[uapi::AFCLUSTER_NODE_COMINGUP as u8],
+            uapi::AFCLUSTER_A_EVENT_OLD_STATE,
+            &uapi::AFCLUSTER_NODE_STATE_COMINGUP.to_ne_bytes(),
         ),
-    ]);
+        nest(uapi::AFCLUSTER_A_EVENT_NODE, &node_attrs(7)),
+    ];
     nlmsg(
         FAMILY,
         0,
         0,
         0,
-        &genl(uapi::AFCLUSTER_CMD_NODE_EVENT, &attrs),
+        &genl(uapi::AFCLUSTER_CMD_EVENT_NTF, &attrs),
     )
 }
 
@@ -117,8 +135,9 @@ fn dump_request() -> Vec<u8> {
     )
 }
 
-/// The dump's datagrams: NODE_GET messages (afc_put_node() then SEQ,
-/// NLM_F_MULTI) packed while they fit, NLMSG_DONE after the last one.
+/// The dump's datagrams: NODE_GET messages (afc_put_node_attrs() then SEQ
+/// and INSTANCE, NLM_F_MULTI) packed while they fit, NLMSG_DONE after the
+/// last one.
 fn dump_datagrams() -> Vec<Vec<u8>> {
     let mut datagrams = vec![Vec::with_capacity(DATAGRAM)];
     let done = nlmsg(
@@ -132,8 +151,12 @@ fn dump_datagrams() -> Vec<Vec<u8>> {
         .map(|id| {
             let mut attrs = node_attrs(id);
             attrs.push(nla(
-                uapi::AFCLUSTER_A_SEQ,
+                uapi::AFCLUSTER_A_NODE_SEQ,
                 &(1u64 << 32 | 9000).to_ne_bytes(),
+            ));
+            attrs.push(nla(
+                uapi::AFCLUSTER_A_NODE_INSTANCE,
+                &INSTANCE.to_ne_bytes(),
             ));
             let payload = genl(uapi::AFCLUSTER_CMD_NODE_GET, &attrs);
             nlmsg(FAMILY, NLM_F_MULTIPART, SEQ, PORTID, &payload)

@@ -219,11 +219,7 @@ impl Client {
         attrs.extend(instance.map(EventAttr::Instance));
         let replies = self
             .call(AfcMessage::event(cmd::EVENT_GET, attrs), true)
-            .map_err(|e| match e {
-                Error::Kernel(k) if k.errno == libc::ERANGE => Error::HistoryGone(k),
-                Error::Kernel(k) if k.errno == libc::ESTALE => Error::Stale(k),
-                e => e,
-            })?;
+            .map_err(Error::of_event_get)?;
         replies.iter().map(|m| Ok(Event::try_from(m)?)).collect()
     }
 }

@@ -116,6 +116,16 @@ impl Error {
         }
     }
 
+    /// An EVENT_GET's error in its terms: ERANGE is `HistoryGone`, ESTALE
+    /// `Stale`; anything else as it was.
+    pub fn of_event_get(self) -> Error {
+        match self {
+            Error::Kernel(k) if k.errno == libc::ERANGE => Error::HistoryGone(k),
+            Error::Kernel(k) if k.errno == libc::ESTALE => Error::Stale(k),
+            e => e,
+        }
+    }
+
     /// The errno the kernel answered, if it was a kernel answer.
     pub fn errno(&self) -> Option<i32> {
         match self {

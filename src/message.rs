@@ -866,18 +866,18 @@ pub fn node_attrs(n: &Node) -> Vec<NodeAttr> {
     attrs
 }
 
-/// An event as the kernel puts it.
+/// An event as the kernel puts it (afc_put_event()'s order).
 pub fn event_attrs(e: &Event) -> Vec<EventAttr> {
     let mut attrs = vec![
         EventAttr::Kind(e.kind.to_raw()),
         EventAttr::Seq(e.seq),
         EventAttr::TimestampNs(e.timestamp_ns),
         EventAttr::Cause(e.cause.to_raw()),
+        EventAttr::Instance(e.instance),
     ];
     if let Some(s) = e.old_state {
         attrs.push(EventAttr::OldState(s.to_raw()));
     }
-    attrs.push(EventAttr::Instance(e.instance));
     if let Some(n) = &e.node {
         attrs.push(EventAttr::Node(node_attrs(n)));
     }
@@ -885,6 +885,28 @@ pub fn event_attrs(e: &Event) -> Vec<EventAttr> {
         attrs.push(EventAttr::LocalNode(l));
     }
     attrs
+}
+
+/// A NODE_* reply as the kernel puts it: the node, then SEQ and INSTANCE.
+pub fn node_reply_attrs(r: &NodeReply) -> Vec<NodeAttr> {
+    let mut attrs = node_attrs(&r.node);
+    attrs.push(NodeAttr::Seq(r.seq));
+    attrs.push(NodeAttr::Instance(r.instance));
+    attrs
+}
+
+/// A CLUSTER_GET reply as the kernel puts it.
+pub fn cluster_attrs(i: &ClusterInfo) -> Vec<ClusterAttr> {
+    vec![
+        ClusterAttr::Instance(i.instance),
+        ClusterAttr::MaxNodes(i.max_nodes),
+        ClusterAttr::LocalNode(i.local_node),
+        ClusterAttr::NodeCount(i.node_count),
+        ClusterAttr::UpCount(i.up_count),
+        ClusterAttr::Seq(i.seq),
+        ClusterAttr::OldestSeq(i.oldest_seq),
+        ClusterAttr::HistoryLen(i.history_len),
+    ]
 }
 
 fn change_attrs(id: u32, c: &NodeChange, replace_flag: bool) -> Vec<NodeAttr> {
