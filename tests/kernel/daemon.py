@@ -122,11 +122,14 @@ class Daemon:
     def wait_exact(self, client, timeout=300):
         """Wait until the daemon reflects the kernel's current seq, then
         check that its nodes are exactly the kernel's."""
-        seq = client.info()["seq"]
+        info = client.info()
+        seq = info["seq"]
         s = self.wait_for(
             lambda s: not s["reflection"]["stale"] and s["reflection"]["seq"] == seq,
             f"the reflection to reach seq {seq}", timeout)
         assert reflected(s) == kernel_table(client)
+        assert s["reflection"]["instance"] == info["instance"]
+        assert s["reflection"]["local_node"] == info["local_node"]
         return s
 
 
@@ -136,8 +139,7 @@ def reflected(status):
 
 
 def kernel_table(client):
-    return {m["node_id"]: (U.STATE_NAMES[m["node_state"]], m["node_name"],
-                           tuple(m["addrs"]))
+    return {m["id"]: (U.STATE_NAMES[m["state"]], m["name"], tuple(m["addr"]))
             for m in client.nodes()}
 
 

@@ -3,6 +3,7 @@ table after storms with lost events, module reloads, kill -9 and SIGHUPs;
 idle costs no wakeups; signals, the control socket, systemd's notify
 protocol and the notify_node hook do what the README says."""
 
+import json
 import os
 import signal
 import socket
@@ -194,6 +195,31 @@ def test_status_output_and_socket_permissions(afc, daemon):
         s.sendall(b"frobnicate\n")
         assert b"unknown request" in s.recv(4096)
     daemon.status()
+
+
+def test_local_node_and_instance_are_reflected(afc, daemon):
+    afc.new(2, state="up", name="beta")
+    afc.set_local(2)
+    daemon.start()
+    s = daemon.wait_exact(afc)                 # loaded with the local node
+    assert s["reflection"]["local_node"] == 2
+    afc.set_local(0)                           # a local-node event
+    afc.new(3, state="up")
+    afc.set_local(3)
+    s = daemon.wait_exact(afc)
+    assert s["reflection"]["local_node"] == 3
+    assert s["counters"]["resyncs"] == 1, "local-node events applied, no reload"
+    text = daemon.cli("status").stdout
+    instance = afc.info()["instance"]
+    assert f"reflection   exact, seq 5, instance {instance}" in text
+    assert "local node   3" in text
+    # A change's reply gives the seq to wait for.
+    r = subprocess.run([CLI, "--json", "set", "3", "--state", "down"],
+                       capture_output=True, text=True, check=True)
+    seq = json.loads(r.stdout)["seq"]
+    assert seq == 6
+    assert daemon.cli("wait", str(seq)).returncode == 0
+    assert reflected(daemon.status())[3][0] == "down"
 
 
 def test_sigusr1_dump_and_sigterm(afc, daemon):

@@ -35,7 +35,8 @@ Examples:
   7  afclusterd is not running (status, wait)")
 )]
 pub struct Cli {
-    /// Print JSON (one object per line for `events`) instead of tables
+    /// Print JSON instead of tables: the kernel's reply for changes, one
+    /// object per line for `events`
     #[arg(long, global = true)]
     pub json: bool,
 
