@@ -37,8 +37,12 @@ static struct netlink_range_validation afc_lease_range = {
 	.max = AFCLUSTER_LEASE_MS_MAX,
 };
 
+/*
+ * IPV4 is a u32 in network order; NLA_U32 checks its length as NLA_BE32
+ * would, and unlike NLA_BE32 is shown by CTRL_CMD_GETPOLICY.
+ */
 static const struct nla_policy afc_addr_policy[AFCLUSTER_A_ADDR_IPV6 + 1] = {
-	[AFCLUSTER_A_ADDR_IPV4] = { .type = NLA_BE32 },
+	[AFCLUSTER_A_ADDR_IPV4] = { .type = NLA_U32 },
 	[AFCLUSTER_A_ADDR_IPV6] = NLA_POLICY_EXACT_LEN(16),
 };
 
