@@ -119,14 +119,83 @@ def wait_for(cond, timeout=10.0, step=0.05, what="condition"):
         time.sleep(step)
 
 
-def slab_active(cache):
-    """Active objects of a slab cache (/proc/slabinfo), None if absent."""
-    with open("/proc/slabinfo") as f:
-        for line in f:
-            cols = line.split()
-            if cols and cols[0] == cache:
-                return int(cols[1])
-    return None
+PROBE_NETNS = r"""
+import errno, sys
+sys.path.insert(0, "tests/kernel")
+from nl import CLONE_NEWNET, in_thread, unshare
+LIMIT = "/proc/sys/user/max_net_namespaces"
+def can_make(limit):
+    with open(LIMIT, "w") as f:
+        f.write(str(limit))
+    try:
+        in_thread(unshare, CLONE_NEWNET)   # the thread's namespace dies with it
+        return True
+    except OSError as e:
+        if e.errno != errno.ENOSPC:
+            raise
+        return False
+try:
+    if can_make(1):
+        print(0)
+    else:
+        n = 1
+        while not can_make(n + 1):
+            n += 1
+        print(n)
+finally:
+    with open(LIMIT, "w") as f:
+        f.write("100000")
+"""
+
+
+class UserNS:
+    """A user namespace of its own (root mapped to root), held by a
+    sleeping process. Commands run in it (argv()) are its root: the network
+    namespaces they create belong to it, and it counts them (the ucount
+    behind /proc/sys/user/max_net_namespaces, decremented when a namespace
+    has been torn down, pernet exits included). netns_count() reads that
+    count exactly, by lowering the limit until creating one fails."""
+
+    def __init__(self):
+        self.p = subprocess.Popen(["unshare", "--user", "--map-root-user",
+                                   "sleep", "1000000"])
+        mine = os.stat("/proc/self/ns/user").st_ino
+        wait_for(lambda: os.stat(f"/proc/{self.p.pid}/ns/user").st_ino != mine,
+                 10, what="the user namespace")
+
+    def argv(self, args):
+        return ["nsenter", "-t", str(self.p.pid), "--user", "--", *args]
+
+    def run(self, args, **kw):
+        return subprocess.run(self.argv(args), capture_output=True, text=True,
+                              **kw)
+
+    def netns_count(self):
+        r = self.run(["/usr/bin/python3", "-c", PROBE_NETNS], timeout=120)
+        assert r.returncode == 0, r.stderr
+        return int(r.stdout)
+
+    def wait_netns_gone(self, timeout=180):
+        """Until every network namespace it owned is torn down; the time."""
+        t0 = time.monotonic()
+        while True:
+            n = self.netns_count()
+            if n == 0:
+                return time.monotonic() - t0
+            if time.monotonic() - t0 > timeout:
+                raise AssertionError(f"{n} network namespaces not torn down "
+                                     f"after {timeout}s")
+            time.sleep(1)
+
+    def close(self):
+        self.p.kill()
+        self.p.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
 
 
 class Module:
