@@ -39,6 +39,11 @@ def kernel_version():
 # of their own; before, one genl_ops entry serves both with one policy.
 SPLIT_OPS = kernel_version() >= (6, 2)
 
+# An error a dump returns comes in its NLMSG_DONE; before 6.3 ("netlink:
+# support all extack types in dumps") that carries the extack message
+# only, no bad-attribute offset.
+DUMP_EXTACK_OFFSETS = kernel_version() >= (6, 3)
+
 
 def kernel_log():
     return subprocess.run(["dmesg"], capture_output=True, text=True,

@@ -9,7 +9,7 @@ import time
 import pytest
 
 import uapi as U
-from conftest import listen, wait_events
+from conftest import DUMP_EXTACK_OFFSETS, listen, wait_events
 from nl import Client, NlError, is_enobufs
 
 K = U.KINDS
@@ -215,7 +215,8 @@ def test_replay_range_errors(module):
         with pytest.raises(NlError) as e:
             c.events_since(21)
         assert e.value.errno == errno.ERANGE and "newer" in e.value.extack
-        assert e.value.bad_attr() == ([E["since_seq"]], 0)
+        if DUMP_EXTACK_OFFSETS:
+            assert e.value.bad_attr() == ([E["since_seq"]], 0)
 
 
 def test_history_byte_bound(module):
@@ -278,7 +279,8 @@ def test_stale_replay_after_reload(module):
         c.events_since(saved[1], instance=saved[0])
     assert e.value.errno == errno.ESTALE
     assert e.value.extack and "INSTANCE" in e.value.extack, e.value
-    assert e.value.bad_attr() == ([E["instance"]], 0)
+    if DUMP_EXTACK_OFFSETS:
+        assert e.value.bad_attr() == ([E["instance"]], 0)
 
     # Without INSTANCE: the new table's events after seq 2, not an error.
     evs = c.events_since(saved[1])

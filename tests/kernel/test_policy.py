@@ -107,9 +107,9 @@ def check_op(op, ops, policies, single):
     for mode in ("do", "dump"):
         want = request_attrs(op, mode)
         where = f"{op} {mode}"
+        if mode == "dump" and op == "node_get":
+            continue                    # below: the kernels differ
         if want is None:
-            if mode == "dump" and op == "node_get":
-                continue                # below
             if mode in got:
                 errors.append(f"{where}: a policy for a mode the op has not")
             continue
