@@ -5,9 +5,13 @@
 //!   the first that fails;
 //! - a dead real server is removed from IPVS, or kept with weight 0 under
 //!   `inhibit_on_failure`;
-//! - a virtual server has quorum while the weights of its alive real
-//!   servers add up to `quorum`; it loses it below `quorum - hysteresis`
-//!   and regains it at `quorum + hysteresis`; without quorum the sorry
+//! - a virtual server starts with quorum when the weights of its alive
+//!   real servers add up to `quorum + hysteresis` (`set_quorum_states`);
+//!   it loses it below `quorum - hysteresis`, or when that sum is 0, and
+//!   regains it at `quorum + hysteresis` (`update_quorum_state`; both
+//!   thresholds in keepalived's unsigned 32-bit arithmetic, so that the
+//!   all-weight-0 pool, quorum 0 and hysteresis 4294967295, never regains
+//!   it); without quorum the sorry
 //!   server takes the traffic (with `sorry_server_inhibit` it stays in
 //!   IPVS with weight 0 while quorum holds);
 //! - with `alpha` every checker starts failed (servers come up as checks
@@ -75,7 +79,7 @@ impl Balancer {
                     rss,
                     quorum_up: true,
                 };
-                v.quorum_up = weight_sum(&v) >= u64::from(vs.quorum);
+                v.quorum_up = weight_sum(&v) >= gain_threshold(vs);
                 v
             })
             .collect();
@@ -100,7 +104,7 @@ impl Balancer {
                 }
             }
             let st = &b.state[vi];
-            b.state[vi].quorum_up = weight_sum(st) >= u64::from(vs.quorum);
+            b.state[vi].quorum_up = weight_sum(st) >= gain_threshold(vs);
         }
         b
     }
@@ -148,11 +152,10 @@ impl Balancer {
         let cfg = &self.config[vs];
         let st = &mut self.state[vs];
         let sum = weight_sum(st);
-        let (q, h) = (u64::from(cfg.quorum), u64::from(cfg.hysteresis));
-        if st.quorum_up && sum < q.saturating_sub(h) {
+        if st.quorum_up && (sum == 0 || sum < lose_threshold(cfg)) {
             st.quorum_up = false;
             out.push(Transition::Quorum { vs, up: false });
-        } else if !st.quorum_up && sum >= q + h {
+        } else if !st.quorum_up && sum >= gain_threshold(cfg) {
             st.quorum_up = true;
             out.push(Transition::Quorum { vs, up: true });
         }
@@ -236,6 +239,15 @@ fn weight_sum(st: &VsState) -> u64 {
         .filter(|r| r.alive())
         .map(|r| u64::try_from(r.weight).unwrap_or(0))
         .sum()
+}
+
+/// keepalived computes `quorum ± hysteresis` in unsigned int: it wraps.
+fn gain_threshold(vs: &VirtualServer) -> u64 {
+    u64::from(vs.quorum.wrapping_add(vs.hysteresis))
+}
+
+fn lose_threshold(vs: &VirtualServer) -> u64 {
+    u64::from(vs.quorum.wrapping_sub(vs.hysteresis))
 }
 
 fn same_service(a: &VirtualServer, b: &VirtualServer) -> bool {
@@ -393,6 +405,48 @@ mod tests {
         let b2 = b.reconfigured(c.virtual_servers);
         // 10.0.1.2 kept its verdict; the new 10.0.1.3 starts as alpha says.
         assert!(b2.alive(id(1)) && !b2.alive(id(0)));
+    }
+
+    #[test]
+    fn a_live_weight_sum_of_zero_loses_quorum_even_at_quorum_zero() {
+        // All weights 0: keepalived lowers quorum to the total (0) and
+        // hysteresis to quorum - 1, which wraps to 4294967295.
+        let text = "virtual_server 10.0.0.1 80 {\n protocol TCP\n sorry_server 10.0.9.9 80\n real_server 10.0.1.1 80 {\n weight 0\n CI-LINUX\n }\n real_server 10.0.1.2 80 {\n weight 0\n CI-LINUX\n }\n}\n";
+        let mut b = balancer(text);
+        let cfg = &b.config()[0];
+        assert_eq!((cfg.quorum, cfg.hysteresis), (0, u32::MAX));
+        // It starts without quorum: 0 < 0 + 4294967295.
+        assert!(!b.quorum_up(0));
+        assert_eq!(
+            weights(&b),
+            [
+                ("10.0.1.1".into(), 0),
+                ("10.0.1.2".into(), 0),
+                ("10.0.9.9".into(), 1)
+            ]
+        );
+        // Servers going down and up never bring it back at sum 0.
+        b.report(id(0), 0, false);
+        assert!(b
+            .report(id(0), 0, true)
+            .iter()
+            .all(|t| !matches!(t, Transition::Quorum { .. })));
+        assert!(!b.quorum_up(0));
+    }
+
+    #[test]
+    fn it_starts_with_quorum_only_at_quorum_plus_hysteresis() {
+        let text = "virtual_server 10.0.0.1 80 {\n protocol TCP\n quorum 2\n hysteresis 1\n sorry_server 10.0.9.9 80\n real_server 10.0.1.1 80 {\n weight 2\n CI-LINUX\n }\n real_server 10.0.1.2 80 {\n weight 1\n CI-LINUX\n }\n}\n";
+        let b = balancer(text);
+        assert!(b.quorum_up(0), "sum 3 >= 2 + 1");
+        let mut b = balancer(&text.replace("weight 1", "weight 0"));
+        assert!(!b.quorum_up(0), "sum 2 < 2 + 1: it starts without quorum");
+        assert!(weights(&b).contains(&("10.0.9.9".into(), 1)));
+        // Once gained (at 3), it holds down to 2 - 1 = 1.
+        b.set_weight(id(1), 1);
+        assert!(b.quorum_up(0));
+        b.set_weight(id(1), 0);
+        assert!(b.quorum_up(0), "sum 2 >= 1");
     }
 
     #[test]

@@ -764,8 +764,10 @@ pub(crate) fn read(
         ));
         quorum = total as u32;
     }
-    if hysteresis >= quorum && hysteresis > 0 {
-        let lower = quorum.saturating_sub(1);
+    // With quorum 0 (every weight 0) this wraps to 4294967295, as
+    // keepalived's unsigned arithmetic does: such a pool never has quorum.
+    if hysteresis >= quorum {
+        let lower = quorum.wrapping_sub(1);
         warnings.push(ConfigError::at(
             hysteresis_word.map_or(&st.keyword.loc, |w| &w.loc),
             format!("hysteresis {hysteresis} is not below quorum {quorum}: lowered to {lower}, as keepalived does"),
@@ -2208,10 +2210,15 @@ mod tests {
             "}",
         ]);
         let vs = &c.virtual_servers[0];
-        assert_eq!((vs.quorum, vs.hysteresis), (0, 0));
+        // keepalived 2.2.7: "hysteresis 0 >= quorum 0; setting hysteresis
+        // to 4294967295" (quorum - 1 in unsigned int).
+        assert_eq!((vs.quorum, vs.hysteresis), (0, u32::MAX));
         assert_messages(
             &c.warnings,
-            &["1:1: quorum 1 is above the total weight of the real servers, 0: lowered to 0"],
+            &[
+                "1:1: quorum 1 is above the total weight of the real servers, 0: lowered to 0",
+                "1:1: hysteresis 0 is not below quorum 0: lowered to 4294967295",
+            ],
         );
     }
 
