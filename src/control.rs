@@ -70,7 +70,7 @@ pub struct Counters {
 }
 
 /// The reflection as the daemon holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReflectionStatus {
     /// Sequence number of the last change reflected.
     pub seq: u64,
@@ -107,7 +107,7 @@ pub struct RsStatus {
     pub weight: i32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Status {
     pub version: String,
     pub pid: u32,
@@ -120,6 +120,61 @@ pub struct Status {
     pub counters: Counters,
     #[serde(default)]
     pub virtual_servers: Vec<VsStatus>,
+    /// Each subsystem of the daemon's loop, with how late its timers fired.
+    #[serde(default)]
+    pub subsystems: Vec<SubsystemStatus>,
+    #[serde(default)]
+    pub ipvs: IpvsStatus,
+}
+
+/// A distribution of durations, summarised (microseconds).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    pub count: u64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubsystemStatus {
+    pub name: String,
+    /// From each timer's deadline to the moment it ran.
+    pub timer_lateness: LatencySummary,
+}
+
+/// How the daemon keeps IPVS in step with what it wants.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IpvsStatus {
+    /// Whether IPVS can be used (ip_vs loaded, CAP_NET_ADMIN).
+    pub usable: bool,
+    /// Whether IPVS holds what the daemon wants, as far as it knows.
+    pub in_sync: bool,
+    pub ops_applied: u64,
+    pub ops_failed: u64,
+    /// Times the table was read back and brought in line after a failure.
+    pub reconciles: u64,
+    pub last_error: Option<String>,
+    /// From a node event's kernel timestamp to IPVS acknowledging the change
+    /// it caused.
+    pub reaction_node_event: LatencySummary,
+    /// From a checker's result to IPVS acknowledging the change it caused.
+    pub reaction_check: LatencySummary,
+}
+
+/// "p50 1.2 ms, p99 3.4 ms, max 5.0 ms (n 42)", or "none yet".
+fn latency(l: &LatencySummary) -> String {
+    if l.count == 0 {
+        return "none yet".into();
+    }
+    let ms = |us: u64| us as f64 / 1000.0;
+    format!(
+        "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (n {})",
+        ms(l.p50_us),
+        ms(l.p99_us),
+        ms(l.max_us),
+        l.count
+    )
 }
 
 /// Why the status could not be read.
@@ -270,6 +325,46 @@ pub fn render_status(s: &Status, out: &mut impl Write) -> io::Result<()> {
         "reloads      {} ({} refused)",
         c.reloads, c.reload_failures
     )?;
+    if !s.virtual_servers.is_empty() {
+        let i = &s.ipvs;
+        let state = match (i.usable, i.in_sync) {
+            (false, _) => "UNUSABLE",
+            (true, true) => "in sync",
+            (true, false) => "NOT IN SYNC (retrying)",
+        };
+        writeln!(
+            out,
+            "ipvs         {state}: {} changes, {} refused, {} reconciles",
+            i.ops_applied, i.ops_failed, i.reconciles
+        )?;
+        if let Some(e) = &i.last_error {
+            writeln!(out, "             last refusal: {e}")?;
+        }
+        writeln!(
+            out,
+            "reaction     node event -> IPVS {}",
+            latency(&i.reaction_node_event)
+        )?;
+        writeln!(
+            out,
+            "             check -> IPVS {}",
+            latency(&i.reaction_check)
+        )?;
+    }
+    let late: Vec<_> = s
+        .subsystems
+        .iter()
+        .filter(|l| l.timer_lateness.count > 0)
+        .collect();
+    for (n, sub) in late.iter().enumerate() {
+        let head = if n == 0 { "timers late" } else { "" };
+        writeln!(
+            out,
+            "{head:<12} {} {}",
+            sub.name,
+            latency(&sub.timer_lateness)
+        )?;
+    }
     for vs in &s.virtual_servers {
         writeln!(out)?;
         writeln!(
@@ -358,6 +453,22 @@ mod tests {
                     weight: 1,
                 }],
             }],
+            subsystems: vec![SubsystemStatus {
+                name: "checkers".into(),
+                timer_lateness: LatencySummary {
+                    count: 3,
+                    p50_us: 900,
+                    p99_us: 2100,
+                    max_us: 2100,
+                },
+            }],
+            ipvs: IpvsStatus {
+                usable: true,
+                in_sync: false,
+                ops_failed: 1,
+                last_error: Some("AddDest: refused".into()),
+                ..IpvsStatus::default()
+            },
         }
     }
 

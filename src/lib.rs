@@ -4,6 +4,8 @@
 //!
 //! - [`Client`]: requests (read the table, change it, replay events).
 //! - [`EventListener`]: a non-blocking multicast socket for a mio loop.
+//! - [`Resync`]: the rules that keep a follower exact (replay, reload),
+//!   without I/O; [`Follower`] drives them over real sockets.
 //! - [`uapi`]: the ABI numbers, generated from the kernel header.
 //! - [`ipvs`]: an IPVS client over generic netlink (services, destinations).
 
@@ -12,16 +14,20 @@ pub mod client;
 pub mod config;
 pub mod control;
 pub mod error;
+pub mod follower;
 pub mod ipvs;
 pub mod listener;
 pub mod message;
 pub mod netlink;
 pub mod reflection;
+pub mod resync;
 pub mod types;
 pub mod uapi;
 
 pub use client::{Client, Dump, Snapshot};
 pub use error::{Error, KernelError, Result};
+pub use follower::Follower;
 pub use listener::{EventListener, Notification};
 pub use reflection::{Applied, Reflection};
+pub use resync::{Goal, Output, Request, Resync, ResyncStats};
 pub use types::{Cause, ClusterInfo, Event, EventKind, Node, NodeChange, NodeReply, NodeState};

@@ -5,4 +5,4 @@ pub mod model;
 pub mod plan;
 
 pub use model::{Balancer, RsId, Transition};
-pub use plan::{dest_ops, plan};
+pub use plan::{apply_change, dest_ops, plan};

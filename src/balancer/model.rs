@@ -122,6 +122,19 @@ impl Balancer {
         self.state[id.vs].rss[id.rs].weight
     }
 
+    /// Whether a checker of a real server passes, as last reported.
+    pub fn checker_passes(&self, id: RsId, checker: usize) -> bool {
+        self.state[id.vs].rss[id.rs]
+            .failing
+            .get(checker)
+            .is_some_and(|f| !f)
+    }
+
+    /// Whether `id` names a real server of this configuration.
+    pub fn has(&self, id: RsId) -> bool {
+        self.state.get(id.vs).is_some_and(|v| id.rs < v.rss.len())
+    }
+
     pub fn quorum_up(&self, vs: usize) -> bool {
         self.state[vs].quorum_up
     }

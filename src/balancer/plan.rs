@@ -51,6 +51,43 @@ pub fn dest_ops(key: &ServiceKey, have: &[Dest], want: &[Dest]) -> Vec<Change> {
     ops
 }
 
+/// What a table is once `c` is applied to it: the daemon's belief about
+/// IPVS after each acknowledged change, so that the next plan needs no
+/// read of the kernel's table.
+pub fn apply_change(table: &mut Vec<(Service, Vec<Dest>)>, c: &Change) {
+    let find = |t: &mut Vec<(Service, Vec<Dest>)>, key: &ServiceKey| {
+        t.iter().position(|(s, _)| &s.key == key)
+    };
+    match c {
+        Change::AddService(s) | Change::EditService(s) => match find(table, &s.key) {
+            Some(i) => table[i].0 = s.clone(),
+            None => table.push((s.clone(), Vec::new())),
+        },
+        Change::DelService(key) => {
+            if let Some(i) = find(table, key) {
+                table.remove(i);
+            }
+        }
+        Change::AddDest(key, d) | Change::EditDest(key, d) => {
+            if let Some(i) = find(table, key) {
+                let dests = &mut table[i].1;
+                match dests
+                    .iter()
+                    .position(|h| h.addr == d.addr && h.port == d.port)
+                {
+                    Some(j) => dests[j] = d.clone(),
+                    None => dests.push(d.clone()),
+                }
+            }
+        }
+        Change::DelDest(key, addr, port) => {
+            if let Some(i) = find(table, key) {
+                table[i].1.retain(|h| !(h.addr == *addr && h.port == *port));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +104,32 @@ mod tests {
             Forward::Masq,
             weight,
         )
+    }
+
+    #[test]
+    fn applying_a_plan_to_the_table_gives_the_desired_table() {
+        let mut actual = vec![
+            (svc(80, "rr"), vec![dest(1, 1), dest(2, 1), dest(3, 1)]),
+            (svc(81, "rr"), vec![dest(9, 1)]),
+        ];
+        let desired = vec![
+            (svc(80, "wlc"), vec![dest(1, 1), dest(2, 0), dest(4, 1)]),
+            (svc(82, "rr"), vec![dest(5, 1)]),
+        ];
+        let ours = [svc(80, "rr").key, svc(81, "rr").key];
+        for op in plan(&actual, &desired, &ours) {
+            apply_change(&mut actual, &op);
+        }
+        let norm = |t: &[(Service, Vec<Dest>)]| {
+            let mut t = t.to_vec();
+            t.sort_by_key(|(s, _)| s.key.to_string());
+            for (_, d) in &mut t {
+                d.sort_by_key(|d| d.addr);
+            }
+            t
+        };
+        assert_eq!(norm(&actual), norm(&desired));
+        assert!(plan(&actual, &desired, &ours).is_empty());
     }
 
     #[test]

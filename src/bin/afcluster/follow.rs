@@ -2,12 +2,9 @@
 
 use std::io;
 
-use afcluster::{Client, Error, Event, EventListener, Notification, Result};
-use mio::{Events, Interest, Poll, Token};
+use afcluster::{Client, Event, Follower, Goal, Output, Result};
 
 use crate::output;
-
-const LISTENER: Token = Token(0);
 
 /// Where `events` starts: `--since` and `--instance`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -16,54 +13,11 @@ pub struct From {
     pub instance: Option<u64>,
 }
 
-/// Where the follower is: the table it follows and the last seq printed.
-#[derive(Debug, Clone, Copy)]
-struct Cursor {
-    instance: u64,
-    last: u64,
-}
-
 fn print(e: &Event, json: bool) -> io::Result<()> {
     if json {
         output::json(e)
     } else {
         output::event(e)
-    }
-}
-
-/// Print the events after the cursor that the kernel still holds.
-fn replay(c: &mut Client, cur: &mut Cursor, json: bool) -> Result<()> {
-    for e in c.events_since(cur.last, Some(cur.instance))? {
-        print(&e, json)?;
-        cur.last = e.seq;
-    }
-    Ok(())
-}
-
-/// The table was replaced: follow the new one (`instance`, or whichever
-/// the kernel has now) from its first event.
-fn restart(c: &mut Client, cur: &mut Cursor, instance: Option<u64>, json: bool) -> Result<()> {
-    let instance = match instance {
-        Some(i) => i,
-        None => c.info()?.instance,
-    };
-    eprintln!(
-        "afcluster: the node table was replaced (instance {} -> {instance}); \
-         following the new one from its start",
-        cur.instance
-    );
-    *cur = Cursor { instance, last: 0 };
-    replay(c, cur, json)
-}
-
-/// After a loss or a gap: replay what was missed; when the table turns
-/// out to be another one, follow that one from its start. A history that
-/// no longer reaches back is an error (exit status 6): the stream of
-/// events cannot be made whole again.
-fn catch_up(c: &mut Client, cur: &mut Cursor, json: bool) -> Result<()> {
-    match replay(c, cur, json) {
-        Err(Error::Stale(_)) => restart(c, cur, None, json),
-        other => other,
     }
 }
 
@@ -81,61 +35,42 @@ pub fn events(c: &mut Client, from: From, follow: Option<usize>, json: bool) -> 
         return Ok(());
     };
 
-    // Subscribe first, then replay: nothing can fall between the two, and
-    // what arrives twice is recognised by its sequence number.
-    let mut listener = EventListener::new(Some(rcvbuf))?;
-    let info = c.info()?;
-    let mut cur = Cursor {
-        // The kernel checks the instance given (ESTALE: exit status 6).
-        instance: from.instance.unwrap_or(info.instance),
-        last: from.since.unwrap_or(info.seq),
-    };
-    replay(c, &mut cur, json)?;
-    let mut poll = Poll::new()?;
-    poll.registry()
-        .register(&mut listener, LISTENER, Interest::READABLE)?;
-    let mut events = Events::with_capacity(4);
-    let mut notes = Vec::new();
+    // The library's follower: it subscribes first, then replays from the
+    // start asked, replays what a loss or a gap skipped, and follows a
+    // replaced table (or a reloaded module) from its first event.
+    let mut f = Follower::new(
+        Goal::Stream {
+            since: from.since,
+            instance: from.instance,
+        },
+        Some(rcvbuf),
+    )?;
+    let mut out = Vec::new();
+    let mut unloaded = false;
     loop {
-        if let Err(e) = poll.poll(&mut events, None) {
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e.into());
-        }
-        listener.read(&mut notes)?;
-        for n in notes.drain(..) {
-            match n {
-                // Another table's event: it replaced ours, and nlctrl did
-                // not say so (or not yet).
-                Notification::Event(e) if e.instance != cur.instance => {
-                    restart(c, &mut cur, Some(e.instance), json)?
+        f.next(&mut out)?;
+        for o in out.drain(..) {
+            match o {
+                Output::Event(e) => print(&e, json)?,
+                Output::Restarted { old, new } if unloaded => {
+                    unloaded = false;
+                    eprintln!(
+                        "afcluster: the module is back (table instance {new}, was {old}); \
+                         its sequence starts anew"
+                    );
                 }
-                Notification::Event(e) if e.seq <= cur.last => {}
-                Notification::Event(e) if e.seq == cur.last + 1 => {
-                    print(&e, json)?;
-                    cur.last = e.seq;
+                Output::Restarted { old, new } => eprintln!(
+                    "afcluster: the node table was replaced (instance {old} -> {new}); \
+                     following the new one from its start"
+                ),
+                Output::Stale(why) => {
+                    unloaded |= !f.family_present();
+                    eprintln!("afcluster: {why}");
                 }
-                // A gap without a loss report: replay it rather than guess.
-                Notification::Event(_) => catch_up(c, &mut cur, json)?,
-                Notification::Lost => {
-                    log::warn!("events were lost; replaying from seq {}", cur.last);
-                    catch_up(c, &mut cur, json)?;
-                }
-                Notification::Malformed(m) => {
-                    log::warn!("undecodable message ({m}); replaying from seq {}", cur.last);
-                    catch_up(c, &mut cur, json)?;
-                }
-                Notification::FamilyVanished => {
-                    eprintln!("afcluster: the module was unloaded; waiting for it to return");
-                }
-                Notification::FamilyAppeared => {
-                    eprintln!("afcluster: the module is back; its sequence starts anew");
-                    *c = Client::connect()?;
-                    let instance = c.info()?.instance;
-                    cur = Cursor { instance, last: 0 };
-                    replay(c, &mut cur, json)?;
-                }
+                // The history no longer reaches back, or the start asked
+                // for is another table's: exit status 6.
+                Output::Broken(e) => return Err(e),
+                Output::Snapshot(_) => {}
             }
         }
     }

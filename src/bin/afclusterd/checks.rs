@@ -3,38 +3,25 @@
 //! spread out); a server that is up goes down only after `retry` further
 //! failed attempts `delay_before_retry` apart; one success brings it up.
 //!
-//! Everything runs inside the event loop: TCP connects are non-blocking
-//! sockets registered with mio, MISC commands are children reaped on
-//! SIGCHLD, and each check keeps one deadline.
+//! Everything runs on the loop: TCP connects are non-blocking sockets,
+//! MISC commands children of the supervisor, and each check has one timer.
+//! Verdicts carry the configuration generation they were made under.
 
-use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::unix::process::ExitStatusExt;
-use std::process::Child;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use afcluster::balancer::RsId;
-use afcluster::config::{Checker, MiscCheck, TcpCheck, VirtualServer};
+use afcluster::balancer::{Balancer, RsId};
+use afcluster::config::{Checker, MiscCheck, TcpCheck};
 use log::{debug, warn};
 use mio::net::TcpStream;
-use mio::{Interest, Registry, Token};
+use mio::{Interest, Token};
 use socket2::{Domain, Socket, Type};
 
+use crate::core::{Cx, Exit, Message, Subsystem, TimerId, Verdict};
 use crate::scripts::command;
-
-/// Check sockets get tokens from here up, apart from the loop's others.
-pub const FIRST_TOKEN: usize = 1 << 32;
-
-/// A checker's verdict on its real server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Verdict {
-    pub id: RsId,
-    pub checker: usize,
-    pub ok: bool,
-    /// misc_dynamic: the weight the exit status asks for.
-    pub weight: Option<i32>,
-}
 
 enum Kind {
     Tcp { target: SocketAddr, cfg: TcpCheck },
@@ -42,36 +29,48 @@ enum Kind {
 }
 
 enum Running {
-    Tcp(TcpStream),
-    Misc(Child),
+    Tcp(TcpStream, Token),
+    Misc(u32),
 }
 
 struct Check {
     id: RsId,
     checker: usize,
     kind: Kind,
+    /// The real server's configured weight (misc_dynamic goes back to it).
+    base_weight: i32,
+    /// misc_dynamic: the weight last asked for.
+    weight_sent: Option<i32>,
     /// Consecutive failures while the server was up.
     failures: u32,
-    /// The last verdict given (servers start as the balancer says).
+    /// The last verdict given (a check starts as the balancer says).
     up: bool,
     running: Option<Running>,
-    /// When to start the next attempt, or when the running one times out.
-    deadline: Instant,
+    /// Starts the next attempt, or times the running one out.
+    timer: Option<TimerId>,
 }
 
+#[derive(Default)]
 pub struct Checks {
     checks: Vec<Check>,
-    /// Misc children by pid, to find their check on SIGCHLD.
-    by_pid: HashMap<u32, usize>,
+    generation: u64,
+    /// Check `i` has key `key_base + i`: keys of earlier generations (a
+    /// MISC command still being reaped) are recognised and ignored.
+    key_base: u64,
+    verdicts: Vec<Verdict>,
 }
 
 impl Checks {
-    /// The checks of a configuration; `alive` says how each server starts.
-    pub fn new(vss: &[VirtualServer], alive: impl Fn(RsId) -> bool) -> Checks {
+    /// The checks of the balancer's configuration, each starting as the
+    /// balancer holds its checker, so that a reload does not flap them.
+    fn build(&mut self, cx: &mut Cx, b: &Balancer, generation: u64) {
+        self.shutdown(cx);
+        self.key_base += self.checks.len() as u64 + 1;
+        self.generation = generation;
         let now = Instant::now();
         let mut noise = seed();
         let mut checks = Vec::new();
-        for (vi, vs) in vss.iter().enumerate() {
+        for (vi, vs) in b.config().iter().enumerate() {
             for (ri, rs) in vs.real_servers.iter().enumerate() {
                 let id = RsId { vs: vi, rs: ri };
                 for (ci, c) in rs.checkers.iter().enumerate() {
@@ -93,200 +92,234 @@ impl Checks {
                     };
                     noise = splitmix(noise);
                     let spread = warmup.mul_f64((noise >> 11) as f64 / (1u64 << 53) as f64);
+                    let key = self.key_base + checks.len() as u64;
+                    let timer = cx.timer(key);
+                    cx.arm(timer, now + spread);
                     checks.push(Check {
                         id,
                         checker: ci,
                         kind,
+                        base_weight: rs.weight,
+                        weight_sent: None,
                         failures: 0,
-                        up: alive(id),
+                        up: b.checker_passes(id, ci),
                         running: None,
-                        deadline: now + spread,
+                        timer: Some(timer),
                     });
                 }
             }
         }
-        Checks {
-            checks,
-            by_pid: HashMap::new(),
-        }
+        self.checks = checks;
     }
 
-    pub fn deadline(&self) -> Option<Instant> {
-        self.checks.iter().map(|c| c.deadline).min()
+    fn index(&self, key: u64) -> Option<usize> {
+        let i = usize::try_from(key.checked_sub(self.key_base)?).ok()?;
+        (i < self.checks.len()).then_some(i)
     }
 
-    /// Start due checks; fail those that ran out of time.
-    pub fn on_timer(&mut self, r: &Registry, now: Instant, out: &mut Vec<Verdict>) {
-        for i in 0..self.checks.len() {
-            if self.checks[i].deadline > now {
-                continue;
-            }
-            if self.checks[i].running.is_some() {
-                debug!("check {i} timed out");
-                self.finish(r, i, false, None, out);
-            } else {
-                self.launch(r, i, now, out);
-            }
-        }
-    }
-
-    fn launch(&mut self, r: &Registry, i: usize, now: Instant, out: &mut Vec<Verdict>) {
+    fn launch(&mut self, cx: &mut Cx, i: usize) {
+        let key = self.key_base + i as u64;
         let c = &mut self.checks[i];
         match &c.kind {
-            Kind::Tcp { target, cfg } => match connect(*target, cfg.bind_to) {
-                Ok(mut s) => {
-                    let token = Token(FIRST_TOKEN + i);
-                    if let Err(e) = r.register(&mut s, token, Interest::WRITABLE) {
-                        warn!("TCP_CHECK {target}: {e}");
-                        return self.finish(r, i, false, None, out);
+            Kind::Tcp { target, cfg } => {
+                let target = *target;
+                match connect(target, cfg.bind_to) {
+                    Ok(mut s) => match cx.register(&mut s, key, Interest::WRITABLE) {
+                        Ok(t) => {
+                            if let Some(timer) = c.timer {
+                                cx.arm_in(timer, cfg.connect_timeout);
+                            }
+                            c.running = Some(Running::Tcp(s, t));
+                        }
+                        Err(e) => {
+                            warn!("TCP_CHECK {target}: {e}");
+                            self.finish(cx, i, false, None);
+                        }
+                    },
+                    Err(e) => {
+                        debug!("TCP_CHECK {target}: {e}");
+                        self.finish(cx, i, false, None);
                     }
-                    c.deadline = now + cfg.connect_timeout;
-                    c.running = Some(Running::Tcp(s));
                 }
-                Err(e) => {
-                    debug!("TCP_CHECK {target}: {e}");
-                    self.finish(r, i, false, None, out);
+            }
+            Kind::Misc(m) => {
+                // The supervisor kills it at its timeout; this check's
+                // timer waits for the exit.
+                match cx.spawn(&mut command(&m.path), m.timeout, key) {
+                    Ok(pid) => {
+                        if let Some(timer) = c.timer {
+                            cx.disarm(timer);
+                        }
+                        c.running = Some(Running::Misc(pid));
+                    }
+                    Err(e) => {
+                        warn!("MISC_CHECK ({}): cannot run {}: {e}", m.loc, m.path.argv[0]);
+                        self.finish(cx, i, false, None);
+                    }
                 }
-            },
-            Kind::Misc(m) => match command(&m.path).spawn() {
-                Ok(child) => {
-                    self.by_pid.insert(child.id(), i);
-                    c.deadline = now + m.timeout;
-                    c.running = Some(Running::Misc(child));
-                }
-                Err(e) => {
-                    warn!("MISC_CHECK ({}): cannot run {}: {e}", m.loc, m.path.argv[0]);
-                    self.finish(r, i, false, None, out);
-                }
-            },
+            }
         }
     }
 
-    /// Whether a token is one of the checks' sockets.
-    pub fn owns(&self, t: Token) -> bool {
-        t.0 >= FIRST_TOKEN && t.0 - FIRST_TOKEN < self.checks.len()
+    /// An attempt ended: apply keepalived's retry rule, schedule the next.
+    fn finish(&mut self, cx: &mut Cx, i: usize, ok: bool, weight: Option<i32>) {
+        let generation = self.generation;
+        let c = &mut self.checks[i];
+        match c.running.take() {
+            Some(Running::Tcp(mut s, t)) => cx.deregister(&mut s, t),
+            Some(Running::Misc(pid)) => cx.kill(pid),
+            None => {}
+        }
+        let (delay_loop, retry, before_retry, dynamic) = match &c.kind {
+            Kind::Tcp { cfg, .. } => (cfg.delay_loop, cfg.retry, cfg.delay_before_retry, false),
+            Kind::Misc(m) => (m.delay_loop, m.retry, m.delay_before_retry, m.dynamic),
+        };
+        // misc_dynamic: exit 0 (or a failure) restores the configured weight.
+        let weight = match (dynamic, weight) {
+            (true, None) => Some(c.base_weight),
+            (_, w) => w,
+        };
+        let next = |d: Duration| Instant::now() + d;
+        let mut verdict = None;
+        if ok {
+            c.failures = 0;
+            let at = next(delay_loop);
+            if !c.up || (weight.is_some() && weight != c.weight_sent) {
+                c.up = true;
+                verdict = Some(weight);
+            }
+            if let Some(t) = c.timer {
+                cx.arm(t, at);
+            }
+        } else if c.up && c.failures < retry {
+            c.failures += 1;
+            if let Some(t) = c.timer {
+                cx.arm(t, next(before_retry));
+            }
+            return;
+        } else {
+            c.failures = 0;
+            if let Some(t) = c.timer {
+                cx.arm(t, next(delay_loop));
+            }
+            if c.up {
+                c.up = false;
+                verdict = Some(weight);
+            }
+        }
+        if let Some(weight) = verdict {
+            c.weight_sent = weight.or(c.weight_sent);
+            self.verdicts.push(Verdict {
+                generation,
+                id: c.id,
+                checker: c.checker,
+                ok: c.up,
+                weight,
+                at: Instant::now(),
+            });
+        }
+    }
+
+    fn publish(&mut self, cx: &mut Cx) {
+        if !self.verdicts.is_empty() {
+            let v = std::mem::take(&mut self.verdicts);
+            cx.publish(Message::Verdicts(Rc::new(v)));
+        }
+    }
+
+    /// Stop everything (reload, exit): kill commands, close sockets.
+    fn shutdown(&mut self, cx: &mut Cx) {
+        for c in &mut self.checks {
+            match c.running.take() {
+                Some(Running::Tcp(mut s, t)) => cx.deregister(&mut s, t),
+                Some(Running::Misc(pid)) => cx.kill(pid),
+                None => {}
+            }
+            if let Some(t) = c.timer.take() {
+                cx.remove_timer(t);
+            }
+        }
+    }
+}
+
+impl Subsystem for Checks {
+    fn name(&self) -> &'static str {
+        "checkers"
+    }
+
+    fn start(&mut self, cx: &mut Cx) {
+        let generation = cx.shared().generation;
+        let b = cx.shared().balancer.clone();
+        self.build(cx, &b, generation);
+    }
+
+    fn timer(&mut self, cx: &mut Cx, key: u64) {
+        let Some(i) = self.index(key) else {
+            return;
+        };
+        if self.checks[i].running.is_some() {
+            debug!("check {i} timed out");
+            self.finish(cx, i, false, None);
+        } else {
+            self.launch(cx, i);
+        }
+        self.publish(cx);
     }
 
     /// A TCP check's socket is writable: connected, or refused.
-    pub fn ready(&mut self, r: &Registry, t: Token, out: &mut Vec<Verdict>) {
-        let i = t.0 - FIRST_TOKEN;
-        let Some(Running::Tcp(s)) = &self.checks[i].running else {
+    fn ready(&mut self, cx: &mut Cx, key: u64, _ev: &mio::event::Event) {
+        let Some(i) = self.index(key) else {
+            return;
+        };
+        let Some(Running::Tcp(s, _)) = &self.checks[i].running else {
             return;
         };
         let ok = match s.take_error() {
             Ok(None) => s.peer_addr().is_ok(),
             _ => false,
         };
-        self.finish(r, i, ok, None, out);
+        self.finish(cx, i, ok, None);
+        self.publish(cx);
     }
 
-    /// SIGCHLD: collect finished MISC commands.
-    pub fn reap(&mut self, r: &Registry, out: &mut Vec<Verdict>) {
-        let mut done = Vec::new();
-        for (&pid, &i) in &self.by_pid {
-            if let Some(Running::Misc(child)) = &mut self.checks[i].running {
-                match child.try_wait() {
-                    Ok(Some(status)) => done.push((pid, i, status)),
-                    Ok(None) => {}
-                    Err(e) => warn!("MISC_CHECK pid {pid}: {e}"),
-                }
-            }
-        }
-        for (pid, i, status) in done {
-            self.by_pid.remove(&pid);
-            let dynamic = matches!(&self.checks[i].kind, Kind::Misc(m) if m.dynamic);
-            let (ok, weight) = match (status.code(), dynamic) {
-                (Some(0), _) => (true, None),
-                (Some(code @ 2..=255), true) => (true, Some(code - 2)),
-                (code, _) => {
-                    debug!("MISC_CHECK exit {code:?} signal {:?}", status.signal());
-                    (false, None)
-                }
-            };
-            self.finish(r, i, ok, weight, out);
-        }
-    }
-
-    /// An attempt ended: apply keepalived's retry rule, schedule the next.
-    fn finish(
-        &mut self,
-        r: &Registry,
-        i: usize,
-        ok: bool,
-        weight: Option<i32>,
-        out: &mut Vec<Verdict>,
-    ) {
-        let c = &mut self.checks[i];
-        match c.running.take() {
-            Some(Running::Tcp(mut s)) => {
-                let _ = r.deregister(&mut s);
-            }
-            Some(Running::Misc(mut child)) => {
-                self.by_pid.remove(&child.id());
-                stop(&mut child);
-            }
-            None => {}
-        }
-        let (delay_loop, retry, before_retry) = match &c.kind {
-            Kind::Tcp { cfg, .. } => (cfg.delay_loop, cfg.retry, cfg.delay_before_retry),
-            Kind::Misc(m) => (m.delay_loop, m.retry, m.delay_before_retry),
+    /// A MISC command ended.
+    fn exited(&mut self, cx: &mut Cx, key: u64, exit: &Exit) {
+        let Some(i) = self.index(key) else {
+            return; // a check of an earlier configuration
         };
-        let now = Instant::now();
-        if ok {
-            c.failures = 0;
-            c.deadline = now + delay_loop;
-            if !c.up || weight.is_some() {
-                c.up = true;
-                out.push(verdict(c, true, weight));
-            }
+        if !matches!(self.checks[i].running, Some(Running::Misc(pid)) if pid == exit.pid) {
             return;
         }
-        if c.up && c.failures < retry {
-            c.failures += 1;
-            c.deadline = now + before_retry;
-            return;
-        }
-        c.failures = 0;
-        c.deadline = now + delay_loop;
-        if c.up {
-            c.up = false;
-            out.push(verdict(c, false, None));
-        }
-    }
-
-    /// Stop everything (reload, exit): kill commands, close sockets.
-    pub fn shutdown(&mut self, r: &Registry) {
-        for c in &mut self.checks {
-            match c.running.take() {
-                Some(Running::Tcp(mut s)) => {
-                    let _ = r.deregister(&mut s);
-                }
-                Some(Running::Misc(mut child)) => stop(&mut child),
-                None => {}
+        self.checks[i].running = None;
+        let dynamic = matches!(&self.checks[i].kind, Kind::Misc(m) if m.dynamic);
+        let (ok, weight) = match (exit.timed_out, exit.status.code(), dynamic) {
+            (true, _, _) => {
+                debug!("MISC_CHECK timed out");
+                (false, None)
             }
-        }
-        self.by_pid.clear();
+            (false, Some(0), _) => (true, None),
+            (false, Some(code @ 2..=255), true) => (true, Some(code - 2)),
+            (false, code, _) => {
+                debug!("MISC_CHECK exit {code:?} signal {:?}", exit.status.signal());
+                (false, None)
+            }
+        };
+        self.finish(cx, i, ok, weight);
+        self.publish(cx);
     }
-}
 
-/// A command still running (timed out, or the checks are going away):
-/// kill it and what it started, and reap it (SIGKILL makes that quick).
-fn stop(child: &mut Child) {
-    if child.try_wait().ok().flatten().is_none() {
-        if let Ok(pgid) = i32::try_from(child.id()) {
-            // SAFETY: plain syscall on a process group we made.
-            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    fn message(&mut self, cx: &mut Cx, msg: &Message) {
+        // The balancer subsystem comes first in the loop, so by now it
+        // holds the new configuration, with the verdicts it kept.
+        if let Message::Reload(_) = msg {
+            let generation = cx.shared().generation;
+            let b = cx.shared().balancer.clone();
+            self.build(cx, &b, generation);
         }
-        let _ = child.wait();
     }
-}
 
-fn verdict(c: &Check, ok: bool, weight: Option<i32>) -> Verdict {
-    Verdict {
-        id: c.id,
-        checker: c.checker,
-        ok,
-        weight,
+    fn stop(&mut self, cx: &mut Cx) {
+        self.shutdown(cx);
     }
 }
 

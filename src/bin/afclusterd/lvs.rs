@@ -1,91 +1,326 @@
-//! The daemon's IPVS side: the virtual servers of the configuration, the
-//! CI-LINUX checker read from the reflection (no polling: it is evaluated
-//! when the reflection changes), and the IPVS table kept in step.
+//! The daemon's IPVS side: the balancer (`Shared::balancer`) fed by the
+//! CI-LINUX checker, read from the reflection when it changes (no polling),
+//! and by the other checkers' verdicts; keepalived's notify and quorum
+//! scripts; and what IPVS should hold, handed to the IPVS thread.
 //!
-//! Missing ip_vs or CAP_NET_ADMIN is reported and the daemon carries on
-//! with its reflection; the next reload tries again.
+//! Missing ip_vs or CAP_NET_ADMIN is reported once and the daemon carries
+//! on with its reflection; the next reload tries again.
 
-use afcluster::balancer::{dest_ops, plan, Balancer, RsId, Transition};
-use afcluster::config::{Checker, Config};
-use afcluster::control::{RsStatus, VsStatus};
-use afcluster::ipvs::{Change, Dest, Ipvs, IpvsError, ServiceKey};
+use std::collections::HashMap;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use afcluster::balancer::{Balancer, RsId, Transition};
+use afcluster::config::{Checker, Config, Script};
+use afcluster::control::{IpvsStatus, RsStatus, Status, VsStatus};
+use afcluster::ipvs::{Ipvs, IpvsError, ServiceKey};
 use afcluster::{NodeState, Reflection};
-use log::{debug, error, info, warn};
+use log::{error, info, warn};
 
-use crate::checks::Verdict;
-use crate::scripts::Scripts;
+use crate::core::{Cx, Exit, Latency, Message, Shared, Subsystem, Verdict, Wake};
+use crate::ipvs_worker::{self, Backend, Cause, Job, Report, Worker};
+use crate::scripts::command;
+
+/// notify_up/down and quorum_up/down are killed past this.
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(60);
+
+type StartWorker = Box<dyn FnOnce(Receiver<Job>, Sender<Report>, Wake) + Send>;
 
 pub struct Lvs {
-    balancer: Balancer,
-    ipvs: Option<Ipvs>,
-    /// What IPVS holds for each virtual server, as last applied.
-    applied: Vec<Vec<Dest>>,
+    /// Starts the IPVS thread (a scripted backend in tests).
+    start_worker: Option<StartWorker>,
+    jobs: Option<Sender<Job>>,
+    reports: Option<Receiver<Report>>,
+    thread: Option<JoinHandle<()>>,
     cleanup_on_stop: bool,
-    /// notify_up/down, quorum_up/down.
-    pub scripts: Scripts,
-    /// IPVS cannot be used (no ip_vs, no CAP_NET_ADMIN): said once, not
-    /// tried again until a reload.
-    unusable: bool,
+    ipvs: IpvsStatus,
+    node_reaction: Latency,
+    check_reaction: Latency,
+    /// Scripts running, by key: what they are for.
+    scripts: HashMap<u64, String>,
+    next_script: u64,
 }
 
 impl Lvs {
     pub fn new(config: &Config) -> Lvs {
+        Lvs::with_backend(config, Ipvs::connect)
+    }
+
+    /// With IPVS reached through `connect`.
+    pub fn with_backend<B: Backend + 'static>(
+        config: &Config,
+        connect: impl FnMut() -> Result<B, IpvsError> + Send + 'static,
+    ) -> Lvs {
+        let start: StartWorker = Box::new(move |jobs, reports, wake| {
+            ipvs_worker::run(Worker::new(Box::new(connect)), jobs, reports, wake)
+        });
         Lvs {
-            balancer: Balancer::new(config.virtual_servers.clone()),
-            ipvs: None,
-            applied: Vec::new(),
+            start_worker: Some(start),
+            jobs: None,
+            reports: None,
+            thread: None,
             cleanup_on_stop: config.global.ipvs_cleanup_on_stop,
-            unusable: false,
-            scripts: Scripts::default(),
+            ipvs: IpvsStatus::default(),
+            node_reaction: Latency::default(),
+            check_reaction: Latency::default(),
+            scripts: HashMap::new(),
+            next_script: 0,
         }
     }
 
-    fn has_work(&self) -> bool {
-        !self.balancer.config().is_empty()
+    fn send(&mut self, job: Job) {
+        if let Some(tx) = &self.jobs {
+            if tx.send(job).is_err() {
+                error!("the IPVS thread is gone: IPVS is no longer updated");
+                self.jobs = None;
+            }
+        }
     }
 
-    /// Take the checkers' first verdicts and bring IPVS in line with them,
-    /// leaving services that are not ours alone.
-    pub fn start(&mut self, reflection: &Reflection) {
-        if !self.has_work() {
+    /// Hand the whole desired table to the IPVS thread.
+    fn want(&mut self, b: &Balancer, remove: Vec<ServiceKey>, cause: Cause) {
+        if b.config().is_empty() && remove.is_empty() {
             return;
         }
-        self.ci_linux(reflection);
-        self.reconcile(&[]);
+        self.send(Job::Want {
+            desired: b.desired(),
+            remove,
+            cause,
+        });
     }
 
-    /// A new configuration: keep verdicts of servers still there, apply
-    /// only the difference.
-    pub fn reload(&mut self, config: &Config, reflection: &Reflection) {
-        let before: Vec<ServiceKey> = (0..self.balancer.config().len())
-            .map(|vs| self.balancer.service(vs).key)
-            .collect();
-        self.balancer = self.balancer.reconfigured(config.virtual_servers.clone());
-        self.unusable = false;
-        self.ci_linux(reflection);
-        if self.has_work() || !before.is_empty() {
-            self.reconcile(&before);
+    fn run_script(&mut self, cx: &mut Cx, script: &Script, why: String) {
+        match cx.spawn(&mut command(script), SCRIPT_TIMEOUT, self.next_script) {
+            Ok(_) => {
+                self.scripts.insert(self.next_script, why);
+                self.next_script += 1;
+            }
+            Err(e) => warn!("{why} ({}): cannot run {}: {e}", script.loc, script.argv[0]),
         }
     }
 
-    /// The reflection changed: re-read CI-LINUX verdicts, apply what moved.
-    pub fn on_reflection(&mut self, reflection: &Reflection) {
-        if !self.has_work() {
+    /// Log transitions and run their scripts.
+    fn transitions(&mut self, cx: &mut Cx, ts: &[Transition]) {
+        for t in ts {
+            let b = &cx.shared().balancer;
+            let cfg = b.config();
+            match *t {
+                Transition::RealServer { id, alive } => {
+                    let rs = &cfg[id.vs].real_servers[id.rs];
+                    let script = if alive {
+                        &rs.notify_up
+                    } else {
+                        &rs.notify_down
+                    };
+                    info!(
+                        "virtual server {}: real server {} {}",
+                        b.service(id.vs).key,
+                        rs.addr,
+                        if alive { "up" } else { "down" }
+                    );
+                    if let Some(s) = script.clone() {
+                        let why = if alive { "notify_up" } else { "notify_down" };
+                        let why = format!("{why} {}", rs.addr);
+                        self.run_script(cx, &s, why);
+                    }
+                }
+                Transition::Quorum { vs, up } => {
+                    let v = &cfg[vs];
+                    let script = if up { &v.quorum_up } else { &v.quorum_down };
+                    warn!(
+                        "virtual server {}: quorum {}",
+                        b.service(vs).key,
+                        if up { "gained" } else { "lost" }
+                    );
+                    if let Some(s) = script.clone() {
+                        let why = if up { "quorum_up" } else { "quorum_down" };
+                        let why = format!("{why} {}", v.address);
+                        self.run_script(cx, &s, why);
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_report(&mut self, r: Report) {
+        if let Some(e) = &r.unusable {
+            error!(
+                "IPVS unavailable: {e}; node states are still reflected, but IPVS is not \
+                 updated until a reload (SIGHUP) finds it usable"
+            );
+        }
+        for d in &r.node_reactions {
+            self.node_reaction.record(*d);
+        }
+        for d in &r.check_reactions {
+            self.check_reaction.record(*d);
+        }
+        self.ipvs = IpvsStatus {
+            usable: r.usable,
+            in_sync: r.in_sync,
+            ops_applied: r.ops_applied,
+            ops_failed: r.ops_failed,
+            reconciles: r.reconciles,
+            last_error: r.last_error,
+            reaction_node_event: self.node_reaction.summary(),
+            reaction_check: self.check_reaction.summary(),
+        };
+    }
+}
+
+/// CI-LINUX: a real server passes while its node is up. A stale
+/// reflection changes nothing (a module reload must not flap servers).
+fn ci_linux(b: &mut Balancer, reflection: &Reflection) -> Vec<Transition> {
+    let mut out = Vec::new();
+    if reflection.is_stale() {
+        return out;
+    }
+    let mut verdicts = Vec::new();
+    for (vi, vs) in b.config().iter().enumerate() {
+        for (ri, rs) in vs.real_servers.iter().enumerate() {
+            for (ci, c) in rs.checkers.iter().enumerate() {
+                let Checker::CiLinux(ci_linux) = c else {
+                    continue;
+                };
+                let node = match ci_linux.node {
+                    Some(id) => reflection.node(id),
+                    None => reflection.node_by_addr(rs.addr),
+                };
+                let ok = node.is_some_and(|n| n.state == NodeState::Up);
+                verdicts.push((RsId { vs: vi, rs: ri }, ci, ok));
+            }
+        }
+    }
+    for (id, checker, ok) in verdicts {
+        out.extend(b.report(id, checker, ok));
+    }
+    out
+}
+
+/// Verdicts of the configuration in force; those made under an earlier
+/// one (a reload came between) are void: their ids index another list.
+pub fn apply_verdicts(
+    b: &mut Balancer,
+    generation: u64,
+    vs: &[Verdict],
+) -> (Vec<Transition>, bool) {
+    let mut out = Vec::new();
+    let mut weight_moved = false;
+    for v in vs {
+        if v.generation != generation || !b.has(v.id) {
+            continue;
+        }
+        if let Some(w) = v.weight {
+            if b.weight(v.id) != w {
+                weight_moved = true;
+            }
+            out.extend(b.set_weight(v.id, w));
+        }
+        out.extend(b.report(v.id, v.checker, v.ok));
+    }
+    (out, weight_moved)
+}
+
+impl Subsystem for Lvs {
+    fn name(&self) -> &'static str {
+        "lvs"
+    }
+
+    fn start(&mut self, cx: &mut Cx) {
+        let (jtx, jrx) = mpsc::channel();
+        let (rtx, rrx) = mpsc::channel();
+        let wake = cx.wake_handle(0);
+        let Some(start) = self.start_worker.take() else {
             return;
+        };
+        match thread::Builder::new()
+            .name("ipvs".into())
+            .spawn(move || start(jrx, rtx, wake))
+        {
+            Ok(h) => {
+                self.jobs = Some(jtx);
+                self.reports = Some(rrx);
+                self.thread = Some(h);
+            }
+            Err(e) => error!("cannot start the IPVS thread: {e}; IPVS is not updated"),
         }
-        let moved = self.ci_linux(reflection);
-        for vs in moved {
-            self.apply_vs(vs);
+        let sh = cx.shared_mut();
+        let ts = ci_linux(&mut sh.balancer, &sh.reflection);
+        let b = sh.balancer.clone();
+        self.transitions(cx, &ts);
+        self.want(&b, Vec::new(), Cause::Config);
+    }
+
+    fn woken(&mut self, _cx: &mut Cx, _key: u64) {
+        let reports: Vec<Report> = match &self.reports {
+            Some(rx) => rx.try_iter().collect(),
+            None => return,
+        };
+        for r in reports {
+            self.on_report(r);
         }
     }
 
-    pub fn balancer(&self) -> &Balancer {
-        &self.balancer
+    fn message(&mut self, cx: &mut Cx, msg: &Message) {
+        match msg {
+            Message::Reflection { event_ns } => {
+                let sh = cx.shared_mut();
+                let ts = ci_linux(&mut sh.balancer, &sh.reflection);
+                if ts.is_empty() {
+                    return;
+                }
+                let b = sh.balancer.clone();
+                self.transitions(cx, &ts);
+                let cause = event_ns.map_or(Cause::Config, Cause::NodeEvent);
+                self.want(&b, Vec::new(), cause);
+            }
+            Message::Verdicts(vs) => {
+                let sh = cx.shared_mut();
+                let (ts, weight_moved) = apply_verdicts(&mut sh.balancer, sh.generation, vs);
+                if ts.is_empty() && !weight_moved {
+                    return;
+                }
+                let b = sh.balancer.clone();
+                self.transitions(cx, &ts);
+                let at = vs.iter().map(|v| v.at).min().unwrap_or_else(Instant::now);
+                self.want(&b, Vec::new(), Cause::Check(at));
+            }
+            Message::Reload(config) => {
+                self.cleanup_on_stop = config.global.ipvs_cleanup_on_stop;
+                let sh = cx.shared_mut();
+                let before: Vec<ServiceKey> = (0..sh.balancer.config().len())
+                    .map(|vs| sh.balancer.service(vs).key)
+                    .collect();
+                sh.balancer = sh.balancer.reconfigured(config.virtual_servers.clone());
+                let ts = ci_linux(&mut sh.balancer, &sh.reflection);
+                let b = sh.balancer.clone();
+                let now: Vec<ServiceKey> =
+                    (0..b.config().len()).map(|vs| b.service(vs).key).collect();
+                let remove = before.into_iter().filter(|k| !now.contains(k)).collect();
+                self.transitions(cx, &ts);
+                self.send(Job::Reconnect);
+                self.want(&b, remove, Cause::Config);
+            }
+            _ => {}
+        }
     }
 
-    pub fn status(&self) -> Vec<VsStatus> {
-        let b = &self.balancer;
-        b.config()
+    fn exited(&mut self, _cx: &mut Cx, key: u64, exit: &Exit) {
+        let Some(why) = self.scripts.remove(&key) else {
+            return;
+        };
+        if exit.timed_out {
+            warn!("{why}: script ran past {SCRIPT_TIMEOUT:?}: killed");
+        } else if !exit.status.success() {
+            warn!("{why}: script failed: {}", exit.status);
+        }
+    }
+
+    fn status(&self, shared: &Shared, st: &mut Status) {
+        let b = &shared.balancer;
+        st.virtual_servers = b
+            .config()
             .iter()
             .enumerate()
             .map(|(vi, vs)| VsStatus {
@@ -106,216 +341,36 @@ impl Lvs {
                     })
                     .collect(),
             })
-            .collect()
+            .collect();
+        st.ipvs = self.ipvs.clone();
     }
 
-    /// TCP_CHECK and MISC_CHECK results: apply what moved.
-    pub fn verdicts(&mut self, verdicts: &[Verdict]) {
-        let mut moved = Vec::new();
-        for v in verdicts {
-            let mut ts = Vec::new();
-            if let Some(w) = v.weight {
-                ts.extend(self.balancer.set_weight(v.id, w));
-                // The weight itself is a change of the table.
-                moved.push(v.id.vs);
-            }
-            ts.extend(self.balancer.report(v.id, v.checker, v.ok));
-            for t in ts {
-                self.log_transition(t);
-                moved.push(match t {
-                    Transition::RealServer { id, .. } => id.vs,
-                    Transition::Quorum { vs, .. } => vs,
-                });
-            }
-        }
-        moved.sort_unstable();
-        moved.dedup();
-        for vs in moved {
-            self.apply_vs(vs);
-        }
-    }
-
-    /// Remove what we added, unless configured to keep it.
-    pub fn stop(&mut self) {
-        // keepalived's omega: at shutdown the service is about to lose its
-        // servers, so notify_down runs for live ones and quorum_down for
-        // services that still had quorum.
-        for (vi, vs) in self.balancer.config().iter().enumerate() {
+    /// keepalived's omega, then remove what we added unless told to keep it.
+    fn stop(&mut self, cx: &mut Cx) {
+        let b = cx.shared().balancer.clone();
+        // At shutdown the service is about to lose its servers: notify_down
+        // runs for live ones and quorum_down for services that had quorum.
+        for (vi, vs) in b.config().iter().enumerate() {
             for (ri, rs) in vs.real_servers.iter().enumerate() {
-                let alive = self.balancer.alive(RsId { vs: vi, rs: ri });
+                let alive = b.alive(RsId { vs: vi, rs: ri });
                 if let (true, true, Some(script)) = (vs.omega, alive, &rs.notify_down) {
-                    self.scripts
-                        .run(script, &format!("notify_down {} (omega)", rs.addr));
+                    self.run_script(cx, script, format!("notify_down {} (omega)", rs.addr));
                 }
             }
-            if let (true, true, Some(script)) =
-                (vs.omega, self.balancer.quorum_up(vi), &vs.quorum_down)
-            {
-                self.scripts
-                    .run(script, &format!("quorum_down {} (omega)", vs.address));
+            if let (true, true, Some(script)) = (vs.omega, b.quorum_up(vi), &vs.quorum_down) {
+                self.run_script(cx, script, format!("quorum_down {} (omega)", vs.address));
             }
         }
-        if !self.cleanup_on_stop || !self.has_work() {
-            return;
-        }
-        let Some(ipvs) = self.ipvs.as_mut() else {
-            return;
+        let remove = if self.cleanup_on_stop {
+            (0..b.config().len()).map(|vs| b.service(vs).key).collect()
+        } else {
+            Vec::new()
         };
-        for vs in 0..self.balancer.config().len() {
-            let key = self.balancer.service(vs).key;
-            match ipvs.del_service(&key) {
-                Ok(()) | Err(IpvsError::NotFound) => info!("IPVS: removed {key}"),
-                Err(e) => warn!("IPVS: removing {key}: {e}"),
-            }
-        }
-    }
-
-    /// CI-LINUX: a real server passes while its node is up. A stale
-    /// reflection changes nothing (a module reload must not flap servers).
-    /// Returns the virtual servers whose table changed.
-    fn ci_linux(&mut self, reflection: &Reflection) -> Vec<usize> {
-        let mut moved = Vec::new();
-        if reflection.is_stale() {
-            return moved;
-        }
-        let mut verdicts = Vec::new();
-        for (vi, vs) in self.balancer.config().iter().enumerate() {
-            for (ri, rs) in vs.real_servers.iter().enumerate() {
-                for (ci, c) in rs.checkers.iter().enumerate() {
-                    let Checker::CiLinux(ci_linux) = c else {
-                        continue;
-                    };
-                    let node = match ci_linux.node {
-                        Some(id) => reflection.node(id),
-                        None => reflection.node_by_addr(rs.addr),
-                    };
-                    let ok = node.is_some_and(|n| n.state == NodeState::Up);
-                    verdicts.push((RsId { vs: vi, rs: ri }, ci, ok));
-                }
-            }
-        }
-        for (id, checker, ok) in verdicts {
-            for t in self.balancer.report(id, checker, ok) {
-                self.log_transition(t);
-                let vs = match t {
-                    Transition::RealServer { id, .. } => id.vs,
-                    Transition::Quorum { vs, .. } => vs,
-                };
-                if !moved.contains(&vs) {
-                    moved.push(vs);
-                }
-            }
-        }
-        moved
-    }
-
-    fn log_transition(&mut self, t: Transition) {
-        let cfg = self.balancer.config();
-        match t {
-            Transition::RealServer { id, alive } => {
-                let rs = &cfg[id.vs].real_servers[id.rs];
-                let script = if alive {
-                    &rs.notify_up
-                } else {
-                    &rs.notify_down
-                };
-                if let Some(s) = script {
-                    let why = if alive { "notify_up" } else { "notify_down" };
-                    self.scripts.run(s, &format!("{why} {}", rs.addr));
-                }
-                info!(
-                    "virtual server {}: real server {} {}",
-                    self.balancer.service(id.vs).key,
-                    rs.addr,
-                    if alive { "up" } else { "down" }
-                );
-            }
-            Transition::Quorum { vs, up } => {
-                let v = &cfg[vs];
-                let script = if up { &v.quorum_up } else { &v.quorum_down };
-                if let Some(s) = script {
-                    let why = if up { "quorum_up" } else { "quorum_down" };
-                    self.scripts.run(s, &format!("{why} {}", v.address));
-                }
-                warn!(
-                    "virtual server {}: quorum {}",
-                    self.balancer.service(vs).key,
-                    if up { "gained" } else { "lost" }
-                );
-            }
-        }
-    }
-
-    fn ipvs(&mut self) -> Option<&mut Ipvs> {
-        if self.unusable {
-            return None;
-        }
-        if self.ipvs.is_none() {
-            match Ipvs::connect() {
-                Ok(c) => self.ipvs = Some(c),
-                Err(e) => {
-                    self.unusable(&e);
-                    return None;
-                }
-            }
-        }
-        self.ipvs.as_mut()
-    }
-
-    fn unusable(&mut self, e: &IpvsError) {
-        error!(
-            "IPVS unavailable: {e}; node states are still reflected, but IPVS is not \
-             updated until a reload (SIGHUP) finds it usable"
-        );
-        self.ipvs = None;
-        self.unusable = true;
-    }
-
-    /// Bring the whole table in line (start, reload). `before`: services
-    /// of the previous configuration, removed if no longer wanted.
-    fn reconcile(&mut self, before: &[ServiceKey]) {
-        let desired = self.balancer.desired();
-        let Some(ipvs) = self.ipvs() else {
-            return;
-        };
-        let actual = match ipvs.table() {
-            Ok(t) => t,
-            Err(e) => return self.unusable(&e),
-        };
-        let ops = plan(&actual, &desired, before);
-        info!("IPVS: {} change(s) to match the configuration", ops.len());
-        self.run(ops);
-        self.applied = desired.into_iter().map(|(_, d)| d).collect();
-    }
-
-    fn apply_vs(&mut self, vs: usize) {
-        let want = self.balancer.dests(vs);
-        let key = self.balancer.service(vs).key;
-        let have = self.applied.get(vs).cloned().unwrap_or_default();
-        let ops = dest_ops(&key, &have, &want);
-        self.run(ops);
-        if let Some(slot) = self.applied.get_mut(vs) {
-            *slot = want;
-        }
-    }
-
-    fn run(&mut self, ops: Vec<Change>) {
-        let Some(ipvs) = self.ipvs() else {
-            return;
-        };
-        for op in ops {
-            debug!("IPVS: {op:?}");
-            let r = ipvs.apply(&op);
-            match (r, &op) {
-                (Ok(()), _) => {}
-                // Already as wanted (keepalived counts these as done too).
-                (Err(IpvsError::Exists), Change::AddService(_) | Change::AddDest(..)) => {}
-                (Err(IpvsError::NotFound), Change::DelService(_) | Change::DelDest(..)) => {}
-                (Err(e @ (IpvsError::PermissionDenied | IpvsError::NotAvailable)), _) => {
-                    return self.unusable(&e)
-                }
-                (Err(e), op) => error!("IPVS: {op:?}: {e}"),
-            }
+        self.send(Job::Stop { remove });
+        self.jobs = None;
+        if let Some(h) = self.thread.take() {
+            // It finishes what it was doing, removes the services, ends.
+            let _ = h.join();
         }
     }
 }

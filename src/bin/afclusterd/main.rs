@@ -4,16 +4,19 @@
 mod args;
 mod checks;
 mod control_server;
+mod core;
 mod daemon;
 mod daemonize;
+mod ipvs_worker;
+mod lifecycle;
 mod logging;
 mod lvs;
 mod notify_hook;
 mod pid_file;
+mod reflection;
 mod scripts;
 mod service;
 mod state_dump;
-mod sync;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -62,13 +65,13 @@ fn main() -> ExitCode {
     for w in &config.warnings {
         warn!("{w}");
     }
-    match start(config, &path, &args.pid_file) {
+    // The readiness goes to the daemon: it tells the parent once the table
+    // is loaded; a failure to start tells it why.
+    let mut readiness = readiness;
+    match start(config, &path, &args.pid_file, &mut readiness) {
         Ok((mut d, pid)) => {
-            if let Some(r) = readiness {
-                r.ready();
-            }
             let result = d.run();
-            d.shutdown();
+            drop(d);
             pid.remove();
             match result {
                 Ok(()) => {
@@ -83,7 +86,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             error!("{e}");
-            if let Some(r) = readiness {
+            if let Some(r) = readiness.take() {
                 r.failed(&e);
             }
             ExitCode::FAILURE
@@ -95,6 +98,7 @@ fn start(
     config: Config,
     path: &Path,
     pid_path: &Path,
+    readiness: &mut Option<daemonize::Readiness>,
 ) -> Result<(daemon::Daemon, pid_file::PidFile), String> {
     let pid = pid_file::PidFile::create(pid_path).map_err(|e| e.to_string())?;
     info!(
@@ -103,7 +107,7 @@ fn start(
         std::process::id(),
         path.display()
     );
-    match daemon::Daemon::new(config, path) {
+    match daemon::Daemon::new(config, path, readiness) {
         Ok(d) => Ok((d, pid)),
         Err(e) => {
             pid.remove();

@@ -7,29 +7,26 @@
 //! from the first, new state from the last; dropped if they cancel out).
 //! Runs for different nodes go in parallel, up to `MAX_RUNNING`. Memory is
 //! thus bounded by the number of nodes, whatever the event rate.
-//!
-//! Children are reaped on SIGCHLD; a run past its timeout is killed with
-//! its whole process group.
 
 use std::collections::{HashMap, VecDeque};
-use std::process::Child;
-use std::time::{Duration, Instant};
+use std::os::unix::process::ExitStatusExt;
+use std::time::Duration;
 
 use afcluster::config::Script;
-use afcluster::control::Counters;
+use afcluster::control::Status;
 use log::{debug, warn};
-use std::os::unix::process::ExitStatusExt;
 
+use crate::core::{Cx, Exit, Message, Shared, StateChange, Subsystem};
+use crate::reflection::{new_state_name, state_name};
 use crate::scripts::command;
-use crate::sync::{new_state_name, state_name, StateChange};
 
 const MAX_RUNNING: usize = 16;
 
-struct Running {
-    child: Child,
-    change: StateChange,
-    deadline: Instant,
-    killed: bool,
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    runs: u64,
+    failures: u64,
+    timeouts: u64,
 }
 
 pub struct NotifyHook {
@@ -38,7 +35,9 @@ pub struct NotifyHook {
     /// Node ids in the order their pending change arrived.
     order: VecDeque<u32>,
     pending: HashMap<u32, StateChange>,
-    running: HashMap<u32, Running>,
+    /// The change each node's run is for.
+    running: HashMap<u32, StateChange>,
+    counts: Counts,
 }
 
 impl NotifyHook {
@@ -49,12 +48,13 @@ impl NotifyHook {
             order: VecDeque::new(),
             pending: HashMap::new(),
             running: HashMap::new(),
+            counts: Counts::default(),
         }
     }
 
     /// A new configuration: runs already going finish; pending ones use
     /// the new script.
-    pub fn configure(&mut self, script: Option<Script>, timeout: Duration) {
+    fn configure(&mut self, script: Option<Script>, timeout: Duration) {
         if script.is_none() {
             self.order.clear();
             self.pending.clear();
@@ -63,7 +63,7 @@ impl NotifyHook {
         self.timeout = timeout;
     }
 
-    pub fn push(&mut self, c: StateChange, counters: &mut Counters) {
+    fn push(&mut self, c: StateChange) {
         if self.script.is_none() {
             return;
         }
@@ -77,11 +77,10 @@ impl NotifyHook {
                 self.order.push_back(c.node);
             }
         }
-        self.start(counters);
     }
 
     /// Start what can start: pending changes of nodes with no run going.
-    fn start(&mut self, counters: &mut Counters) {
+    fn start_runs(&mut self, cx: &mut Cx) {
         let mut waiting = VecDeque::new();
         while self.running.len() < MAX_RUNNING {
             let Some(node) = self.order.pop_front() else {
@@ -101,7 +100,7 @@ impl NotifyHook {
                 );
                 continue;
             }
-            self.spawn(c, counters);
+            self.spawn(cx, c);
         }
         // Keep arrival order: the skipped ones go back in front.
         while let Some(n) = waiting.pop_back() {
@@ -109,38 +108,29 @@ impl NotifyHook {
         }
     }
 
-    fn spawn(&mut self, c: StateChange, counters: &mut Counters) {
+    fn spawn(&mut self, cx: &mut Cx, c: StateChange) {
         let Some(script) = &self.script else {
             return;
         };
-        counters.notify_runs += 1;
+        self.counts.runs += 1;
         let mut cmd = command(script);
         cmd.arg(c.node.to_string())
             .arg(state_name(c.old))
             .arg(new_state_name(c.new))
             .arg(c.seq.to_string());
-        match cmd.spawn() {
-            Ok(child) => {
+        match cx.spawn(&mut cmd, self.timeout, u64::from(c.node)) {
+            Ok(pid) => {
                 debug!(
-                    "notify_node: node {} {} -> {} (seq {}): pid {}",
+                    "notify_node: node {} {} -> {} (seq {}): pid {pid}",
                     c.node,
                     state_name(c.old),
                     new_state_name(c.new),
                     c.seq,
-                    child.id()
                 );
-                self.running.insert(
-                    c.node,
-                    Running {
-                        child,
-                        change: c,
-                        deadline: Instant::now() + self.timeout,
-                        killed: false,
-                    },
-                );
+                self.running.insert(c.node, c);
             }
             Err(e) => {
-                counters.notify_failures += 1;
+                self.counts.failures += 1;
                 warn!(
                     "notify_node ({}): cannot run {}: {e}",
                     script.loc, script.argv[0]
@@ -148,76 +138,73 @@ impl NotifyHook {
             }
         }
     }
+}
 
-    /// SIGCHLD: collect every finished run, then start waiting ones.
-    pub fn reap(&mut self, counters: &mut Counters) {
-        let mut done = Vec::new();
-        for (node, r) in self.running.iter_mut() {
-            match r.child.try_wait() {
-                Ok(Some(status)) => {
-                    done.push(*node);
-                    if r.killed {
-                        continue; // counted as a timeout
-                    }
-                    if !status.success() {
-                        counters.notify_failures += 1;
-                        let how = match (status.code(), status.signal()) {
-                            (Some(code), _) => format!("exit status {code}"),
-                            (None, Some(sig)) => format!("signal {sig}"),
-                            _ => status.to_string(),
-                        };
-                        warn!(
-                            "notify_node for node {} ({} -> {}, seq {}) failed: {how}",
-                            node,
-                            state_name(r.change.old),
-                            new_state_name(r.change.new),
-                            r.change.seq
-                        );
-                    }
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    // Cannot happen for our own child; do not keep it forever.
-                    warn!("notify_node: waiting for pid {}: {e}", r.child.id());
-                    done.push(*node);
-                }
-            }
-        }
-        for node in done {
-            self.running.remove(&node);
-        }
-        self.start(counters);
+impl Subsystem for NotifyHook {
+    fn name(&self) -> &'static str {
+        "notify_node"
     }
 
-    pub fn deadline(&self) -> Option<Instant> {
-        self.running
-            .values()
-            .filter(|r| !r.killed)
-            .map(|r| r.deadline)
-            .min()
+    fn message(&mut self, cx: &mut Cx, msg: &Message) {
+        match msg {
+            Message::NodeChanges(changes) => {
+                for c in changes.iter() {
+                    self.push(*c);
+                }
+                self.start_runs(cx);
+            }
+            Message::Reload(config) => {
+                let g = &config.global;
+                self.configure(g.notify_node.clone(), g.notify_node_timeout);
+            }
+            _ => {}
+        }
     }
 
-    /// Kill runs past their deadline (reaped on the SIGCHLD that follows).
-    pub fn on_timer(&mut self, now: Instant, counters: &mut Counters) {
-        for r in self.running.values_mut() {
-            if r.killed || r.deadline > now {
-                continue;
-            }
-            r.killed = true;
-            counters.notify_timeouts += 1;
-            counters.notify_failures += 1;
+    fn exited(&mut self, cx: &mut Cx, key: u64, exit: &Exit) {
+        let Some(change) = u32::try_from(key)
+            .ok()
+            .and_then(|n| self.running.remove(&n))
+        else {
+            return;
+        };
+        if exit.timed_out {
+            self.counts.timeouts += 1;
+            self.counts.failures += 1;
             warn!(
-                "notify_node for node {} (seq {}) still running after {:?}: killing it",
-                r.change.node, r.change.seq, self.timeout
+                "notify_node for node {} (seq {}) ran past {:?}: killed",
+                change.node, change.seq, self.timeout
             );
-            if let Ok(pgid) = i32::try_from(r.child.id()) {
-                // SAFETY: plain syscall on a process group we created.
-                unsafe { libc::kill(-pgid, libc::SIGKILL) };
-            }
+        } else if !exit.status.success() {
+            self.counts.failures += 1;
+            let how = match (exit.status.code(), exit.status.signal()) {
+                (Some(code), _) => format!("exit status {code}"),
+                (None, Some(sig)) => format!("signal {sig}"),
+                _ => exit.status.to_string(),
+            };
+            warn!(
+                "notify_node for node {} ({} -> {}, seq {}) failed: {how}",
+                change.node,
+                state_name(change.old),
+                new_state_name(change.new),
+                change.seq
+            );
         }
+        self.start_runs(cx);
     }
 
-    pub fn running(&self) -> usize {
-        self.running.len()
+    fn status(&self, _shared: &Shared, st: &mut Status) {
+        st.counters.notify_runs = self.counts.runs;
+        st.counters.notify_failures = self.counts.failures;
+        st.counters.notify_timeouts = self.counts.timeouts;
+    }
+
+    fn stop(&mut self, _cx: &mut Cx) {
+        if !self.running.is_empty() {
+            log::info!(
+                "{} notify_node run(s) still going are left to finish on their own",
+                self.running.len()
+            );
+        }
     }
 }

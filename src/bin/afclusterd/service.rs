@@ -2,7 +2,7 @@
 //! watchdog. Outside systemd (no NOTIFY_SOCKET) every call does nothing,
 //! and there is no watchdog timer to wake the loop.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use log::warn;
 use sd_notify::NotifyState;
@@ -10,16 +10,12 @@ use sd_notify::NotifyState;
 pub struct Service {
     /// Half the watchdog interval, if systemd asked for a watchdog.
     ping_every: Option<Duration>,
-    next_ping: Option<Instant>,
 }
 
 impl Service {
     pub fn new() -> Service {
         let ping_every = sd_notify::watchdog_enabled().map(|d| d / 2);
-        Service {
-            ping_every,
-            next_ping: ping_every.map(|d| Instant::now() + d),
-        }
+        Service { ping_every }
     }
 
     pub fn ready(&self, status: &str) {
@@ -42,17 +38,13 @@ impl Service {
         send(&[NotifyState::Stopping]);
     }
 
-    pub fn deadline(&self) -> Option<Instant> {
-        self.next_ping
+    /// How often to ping the watchdog, if systemd asked for one.
+    pub fn watchdog_every(&self) -> Option<Duration> {
+        self.ping_every
     }
 
-    pub fn on_timer(&mut self, now: Instant) {
-        if let (Some(every), Some(next)) = (self.ping_every, self.next_ping) {
-            if next <= now {
-                send(&[NotifyState::Watchdog]);
-                self.next_ping = Some(now + every);
-            }
-        }
+    pub fn ping(&self) {
+        send(&[NotifyState::Watchdog]);
     }
 }
 

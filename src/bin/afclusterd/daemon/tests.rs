@@ -1,0 +1,257 @@
+//! The daemon's logic without a kernel: subsystems on a real loop, the
+//! reflection and signals scripted, IPVS a recording fake.
+
+use std::path::Path;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use afcluster::balancer::{Balancer, RsId};
+use afcluster::config::Config;
+use afcluster::ipvs::{Change, Dest, Forward, Service, ServiceKey};
+use afcluster::{Node, NodeState, Reflection, Snapshot};
+use mio::Events;
+
+use crate::checks::Checks;
+use crate::core::reactor::SubId;
+use crate::core::{Message, Reactor, Shared, Subsystem, Verdict};
+use crate::ipvs_worker::fake;
+use crate::lvs::Lvs;
+
+/// Stands for the subsystems the test plays itself.
+struct Script;
+
+impl Subsystem for Script {
+    fn name(&self) -> &'static str {
+        "script"
+    }
+}
+
+const VS: &str = "virtual_server 10.0.0.1 80 {
+    protocol TCP
+    lb_kind NAT
+    real_server 10.0.1.1 80 {
+        CI-LINUX
+    }
+    real_server 10.0.1.2 80 {
+        inhibit_on_failure
+        CI-LINUX
+    }
+    real_server 10.0.1.3 80 {
+        CI-LINUX
+    }
+}
+";
+
+fn config(text: &str) -> Config {
+    Config::from_text(text, Path::new("/t.conf")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A loop with the balancer's subsystems; the test is subsystem 0.
+fn daemon(text: &str, ipvs: &fake::Shared) -> (Reactor, SubId) {
+    let c = config(text);
+    let shared = Shared {
+        reflection: Reflection::new(),
+        balancer: Balancer::new(c.virtual_servers.clone()),
+        config: Rc::new(c.clone()),
+        config_path: "/t.conf".into(),
+        generation: 0,
+        started: Instant::now(),
+    };
+    let mut r = Reactor::new(shared).expect("a poll");
+    let me = r.add(Box::new(Script));
+    let f = ipvs.clone();
+    r.add(Box::new(Lvs::with_backend(&c, move || Ok(f.clone()))));
+    r.add(Box::new(Checks::default()));
+    r.start();
+    (r, me)
+}
+
+/// Turn the loop until the IPVS fake has seen `n` changes (the IPVS thread
+/// works on its own; this bounds the wait, it measures nothing).
+fn until_changes(r: &mut Reactor, ipvs: &fake::Shared, n: usize) -> Vec<Change> {
+    let mut ev = Events::with_capacity(16);
+    let end = Instant::now() + Duration::from_secs(10);
+    while ipvs.lock().log.len() < n && Instant::now() < end {
+        r.turn(&mut ev, Some(Duration::from_millis(5)))
+            .expect("poll");
+    }
+    // And a little more, to see nothing else comes.
+    for _ in 0..10 {
+        r.turn(&mut ev, Some(Duration::from_millis(2)))
+            .expect("poll");
+    }
+    std::mem::take(&mut ipvs.lock().log)
+}
+
+fn key() -> ServiceKey {
+    ServiceKey::tcp("10.0.0.1".parse().unwrap(), 80)
+}
+
+fn dest(last: u8, weight: i32) -> Dest {
+    Dest::new(
+        format!("10.0.1.{last}").parse().unwrap(),
+        80,
+        Forward::Masq,
+        weight,
+    )
+}
+
+fn node(id: u32, state: NodeState) -> Node {
+    Node {
+        id,
+        state,
+        name: format!("n{id}"),
+        addrs: vec![format!("10.0.1.{id}").parse().unwrap()],
+        lease_ms: 0,
+    }
+}
+
+/// The reflection subsystem's part: load a table, tell the others.
+fn reflect(r: &mut Reactor, me: SubId, seq: u64, nodes: Vec<Node>) {
+    r.act(me, |cx| {
+        cx.shared_mut().reflection.load(Snapshot {
+            nodes,
+            seq,
+            instance: 7,
+            local_node: 0,
+        });
+        cx.publish(Message::Reflection { event_ns: Some(1) });
+    });
+}
+
+#[test]
+fn node_states_become_exactly_these_ipvs_changes() {
+    let ipvs = fake::Shared::default();
+    let (mut r, me) = daemon(VS, &ipvs);
+    // Stale at start: every server as configured (no alpha: up).
+    assert_eq!(
+        until_changes(&mut r, &ipvs, 4),
+        [
+            Change::AddService(Service::new(key(), "wlc")),
+            Change::AddDest(key(), dest(1, 1)),
+            Change::AddDest(key(), dest(2, 1)),
+            Change::AddDest(key(), dest(3, 1)),
+        ]
+    );
+    reflect(
+        &mut r,
+        me,
+        3,
+        vec![
+            node(1, NodeState::Up),
+            node(2, NodeState::Down),
+            node(3, NodeState::Up),
+        ],
+    );
+    // 2 down with inhibit_on_failure: weight 0, not removed.
+    assert_eq!(
+        until_changes(&mut r, &ipvs, 1),
+        [Change::EditDest(key(), dest(2, 0))]
+    );
+    reflect(
+        &mut r,
+        me,
+        4,
+        vec![
+            node(1, NodeState::Up),
+            node(2, NodeState::Up),
+            node(3, NodeState::GoingDown),
+        ],
+    );
+    let mut got = until_changes(&mut r, &ipvs, 2);
+    got.sort_by_key(|c| format!("{c:?}"));
+    assert_eq!(
+        got,
+        [
+            Change::DelDest(key(), "10.0.1.3".parse().unwrap(), 80),
+            Change::EditDest(key(), dest(2, 1)),
+        ]
+    );
+    let st = r.status();
+    assert!(st.ipvs.in_sync && st.ipvs.usable, "{:?}", st.ipvs);
+    assert_eq!(st.ipvs.ops_applied, 7);
+    assert_eq!(st.ipvs.reaction_node_event.count, 2);
+    r.stop_all();
+}
+
+#[test]
+fn verdicts_of_an_earlier_configuration_are_void_after_a_reload() {
+    // The review's bug: verdicts queued, then a SIGHUP's reload, then the
+    // old ids applied to the new configuration (out of bounds: a panic;
+    // or in bounds: credited to another server).
+    let ipvs = fake::Shared::default();
+    let (mut r, me) = daemon(VS, &ipvs);
+    until_changes(&mut r, &ipvs, 4);
+    let one = VS.replace(
+        "    real_server 10.0.1.2 80 {\n        inhibit_on_failure\n        CI-LINUX\n    }\n    real_server 10.0.1.3 80 {\n        CI-LINUX\n    }\n",
+        "",
+    );
+    let new = Rc::new(config(&one));
+    r.act(me, |cx| {
+        let sh = cx.shared_mut();
+        sh.config = new.clone();
+        sh.generation += 1;
+        cx.publish(Message::Reload(new.clone()));
+        // Made under generation 0, delivered after the reload.
+        let old = |rs, ok| Verdict {
+            generation: 0,
+            id: RsId { vs: 0, rs },
+            checker: 0,
+            ok,
+            weight: None,
+            at: Instant::now(),
+        };
+        cx.publish(Message::Verdicts(Rc::new(vec![
+            old(2, false),
+            old(0, false),
+        ])));
+    });
+    let mut got = until_changes(&mut r, &ipvs, 2);
+    got.sort_by_key(|c| format!("{c:?}"));
+    assert_eq!(
+        got,
+        [
+            Change::DelDest(key(), "10.0.1.2".parse().unwrap(), 80),
+            Change::DelDest(key(), "10.0.1.3".parse().unwrap(), 80),
+        ],
+        "only the reload's changes: 10.0.1.1 was not credited with a void verdict"
+    );
+    let st = r.status();
+    assert_eq!(st.virtual_servers[0].real_servers.len(), 1);
+    assert!(st.virtual_servers[0].real_servers[0].alive);
+    // A verdict of the configuration in force does apply.
+    r.act(me, |cx| {
+        let generation = cx.shared().generation;
+        cx.publish(Message::Verdicts(Rc::new(vec![Verdict {
+            generation,
+            id: RsId { vs: 0, rs: 0 },
+            checker: 0,
+            ok: false,
+            weight: None,
+            at: Instant::now(),
+        }])));
+    });
+    assert_eq!(
+        until_changes(&mut r, &ipvs, 1),
+        [Change::DelDest(key(), "10.0.1.1".parse().unwrap(), 80)]
+    );
+    assert_eq!(r.status().ipvs.reaction_check.count, 1);
+    r.stop_all();
+}
+
+#[test]
+fn a_refused_change_is_reconciled_and_counted() {
+    let ipvs = fake::Shared::default();
+    // The service goes in, its first dest is refused once.
+    ipvs.lock().refuse = [false, true].into_iter().collect();
+    let (mut r, _me) = daemon(VS, &ipvs);
+    let got = until_changes(&mut r, &ipvs, 5);
+    assert_eq!(got.len(), 5, "4 tried, then the refused one again: {got:?}");
+    assert_eq!(got[4], Change::AddDest(key(), dest(1, 1)));
+    let st = r.status();
+    assert!(st.ipvs.in_sync, "{:?}", st.ipvs);
+    assert_eq!((st.ipvs.ops_failed, st.ipvs.reconciles), (1, 1));
+    assert_eq!(ipvs.lock().table.len(), 1);
+    assert_eq!(ipvs.lock().table[0].1.len(), 3);
+    r.stop_all();
+}
