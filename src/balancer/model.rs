@@ -54,6 +54,9 @@ impl RsState {
 struct VsState {
     rss: Vec<RsState>,
     quorum_up: bool,
+    /// The weights of the alive real servers, kept as they change, so that
+    /// a verdict costs the same with 1,000 servers as with 2.
+    live_sum: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -78,8 +81,10 @@ impl Balancer {
                 let mut v = VsState {
                     rss,
                     quorum_up: true,
+                    live_sum: 0,
                 };
-                v.quorum_up = weight_sum(&v) >= gain_threshold(vs);
+                v.live_sum = weight_sum(&v);
+                v.quorum_up = v.live_sum >= gain_threshold(vs);
                 v
             })
             .collect();
@@ -103,8 +108,9 @@ impl Balancer {
                     b.state[vi].rss[ri].failing = self.state[ovi].rss[ori].failing.clone();
                 }
             }
-            let st = &b.state[vi];
-            b.state[vi].quorum_up = weight_sum(st) >= gain_threshold(vs);
+            let st = &mut b.state[vi];
+            st.live_sum = weight_sum(st);
+            st.quorum_up = st.live_sum >= gain_threshold(vs);
         }
         b
     }
@@ -141,10 +147,17 @@ impl Balancer {
 
     /// A checker's verdict. Returns what changed.
     pub fn report(&mut self, id: RsId, checker: usize, ok: bool) -> Vec<Transition> {
-        let rs = &mut self.state[id.vs].rss[id.rs];
+        let vs = &mut self.state[id.vs];
+        let rs = &mut vs.rss[id.rs];
         let was = rs.alive();
         rs.failing[checker] = !ok;
         let now = rs.alive();
+        let w = live_weight(rs.weight);
+        match (was, now) {
+            (false, true) => vs.live_sum += w,
+            (true, false) => vs.live_sum -= w,
+            _ => {}
+        }
         let mut out = Vec::new();
         if was != now {
             out.push(Transition::RealServer { id, alive: now });
@@ -155,7 +168,12 @@ impl Balancer {
 
     /// MISC_CHECK's misc_dynamic: the exit status sets the weight.
     pub fn set_weight(&mut self, id: RsId, weight: i32) -> Vec<Transition> {
-        self.state[id.vs].rss[id.rs].weight = weight;
+        let vs = &mut self.state[id.vs];
+        let rs = &mut vs.rss[id.rs];
+        if rs.alive() {
+            vs.live_sum = vs.live_sum - live_weight(rs.weight) + live_weight(weight);
+        }
+        rs.weight = weight;
         let mut out = Vec::new();
         self.update_quorum(id.vs, &mut out);
         out
@@ -164,7 +182,7 @@ impl Balancer {
     fn update_quorum(&mut self, vs: usize, out: &mut Vec<Transition>) {
         let cfg = &self.config[vs];
         let st = &mut self.state[vs];
-        let sum = weight_sum(st);
+        let sum = st.live_sum;
         if st.quorum_up && (sum == 0 || sum < lose_threshold(cfg)) {
             st.quorum_up = false;
             out.push(Transition::Quorum { vs, up: false });
@@ -250,8 +268,13 @@ fn weight_sum(st: &VsState) -> u64 {
     st.rss
         .iter()
         .filter(|r| r.alive())
-        .map(|r| u64::try_from(r.weight).unwrap_or(0))
+        .map(|r| live_weight(r.weight))
         .sum()
+}
+
+/// What a server adds to the live sum (negative weights add nothing).
+fn live_weight(w: i32) -> u64 {
+    u64::try_from(w).unwrap_or(0)
 }
 
 /// keepalived computes `quorum ± hysteresis` in unsigned int: it wraps.
@@ -460,6 +483,24 @@ mod tests {
         assert!(b.quorum_up(0));
         b.set_weight(id(1), 0);
         assert!(b.quorum_up(0), "sum 2 >= 1");
+    }
+
+    #[test]
+    fn the_live_sum_kept_equals_the_sum_recomputed() {
+        let mut b = balancer(TWO);
+        let mut x: u64 = 12345;
+        for _ in 0..2000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let rs = (x >> 33) as usize % 2;
+            match (x >> 40) % 3 {
+                0 => drop(b.report(id(rs), 0, (x >> 50) % 2 == 0)),
+                1 => drop(b.set_weight(id(rs), ((x >> 45) % 5) as i32 - 1)),
+                _ => {}
+            }
+            assert_eq!(b.state[0].live_sum, weight_sum(&b.state[0]));
+        }
     }
 
     #[test]

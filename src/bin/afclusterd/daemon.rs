@@ -68,4 +68,6 @@ impl Daemon {
 }
 
 #[cfg(test)]
+mod bench;
+#[cfg(test)]
 mod tests;

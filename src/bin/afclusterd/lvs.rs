@@ -79,12 +79,14 @@ impl Lvs {
     }
 
     /// Hand the whole desired table to the IPVS thread.
-    fn want(&mut self, b: &Balancer, remove: Vec<ServiceKey>, cause: Cause) {
+    fn want(&mut self, cx: &Cx, remove: Vec<ServiceKey>, cause: Cause) {
+        let b = &cx.shared().balancer;
         if b.config().is_empty() && remove.is_empty() {
             return;
         }
+        let desired = b.desired();
         self.send(Job::Want {
-            desired: b.desired(),
+            desired,
             remove,
             cause,
         });
@@ -102,44 +104,8 @@ impl Lvs {
 
     /// Log transitions and run their scripts.
     fn transitions(&mut self, cx: &mut Cx, ts: &[Transition]) {
-        for t in ts {
-            let b = &cx.shared().balancer;
-            let cfg = b.config();
-            match *t {
-                Transition::RealServer { id, alive } => {
-                    let rs = &cfg[id.vs].real_servers[id.rs];
-                    let script = if alive {
-                        &rs.notify_up
-                    } else {
-                        &rs.notify_down
-                    };
-                    info!(
-                        "virtual server {}: real server {} {}",
-                        b.service(id.vs).key,
-                        rs.addr,
-                        if alive { "up" } else { "down" }
-                    );
-                    if let Some(s) = script.clone() {
-                        let why = if alive { "notify_up" } else { "notify_down" };
-                        let why = format!("{why} {}", rs.addr);
-                        self.run_script(cx, &s, why);
-                    }
-                }
-                Transition::Quorum { vs, up } => {
-                    let v = &cfg[vs];
-                    let script = if up { &v.quorum_up } else { &v.quorum_down };
-                    warn!(
-                        "virtual server {}: quorum {}",
-                        b.service(vs).key,
-                        if up { "gained" } else { "lost" }
-                    );
-                    if let Some(s) = script.clone() {
-                        let why = if up { "quorum_up" } else { "quorum_down" };
-                        let why = format!("{why} {}", v.address);
-                        self.run_script(cx, &s, why);
-                    }
-                }
-            }
+        for (script, why) in scripts_of(&cx.shared().balancer, ts) {
+            self.run_script(cx, &script, why);
         }
     }
 
@@ -167,6 +133,48 @@ impl Lvs {
             reaction_check: self.check_reaction.summary(),
         };
     }
+}
+
+/// Log each transition; the scripts it runs, with what they are for.
+fn scripts_of(b: &Balancer, ts: &[Transition]) -> Vec<(Script, String)> {
+    let cfg = b.config();
+    let mut out = Vec::new();
+    for t in ts {
+        match *t {
+            Transition::RealServer { id, alive } => {
+                let rs = &cfg[id.vs].real_servers[id.rs];
+                let script = if alive {
+                    &rs.notify_up
+                } else {
+                    &rs.notify_down
+                };
+                info!(
+                    "virtual server {}: real server {} {}",
+                    b.service(id.vs).key,
+                    rs.addr,
+                    if alive { "up" } else { "down" }
+                );
+                if let Some(s) = script {
+                    let why = if alive { "notify_up" } else { "notify_down" };
+                    out.push((s.clone(), format!("{why} {}", rs.addr)));
+                }
+            }
+            Transition::Quorum { vs, up } => {
+                let v = &cfg[vs];
+                let script = if up { &v.quorum_up } else { &v.quorum_down };
+                warn!(
+                    "virtual server {}: quorum {}",
+                    b.service(vs).key,
+                    if up { "gained" } else { "lost" }
+                );
+                if let Some(s) = script {
+                    let why = if up { "quorum_up" } else { "quorum_down" };
+                    out.push((s.clone(), format!("{why} {}", v.address)));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// CI-LINUX: a real server passes while its node is up. A stale
@@ -247,9 +255,8 @@ impl Subsystem for Lvs {
         }
         let sh = cx.shared_mut();
         let ts = ci_linux(&mut sh.balancer, &sh.reflection);
-        let b = sh.balancer.clone();
         self.transitions(cx, &ts);
-        self.want(&b, Vec::new(), Cause::Config);
+        self.want(cx, Vec::new(), Cause::Config);
     }
 
     fn woken(&mut self, _cx: &mut Cx, _key: u64) {
@@ -270,10 +277,9 @@ impl Subsystem for Lvs {
                 if ts.is_empty() {
                     return;
                 }
-                let b = sh.balancer.clone();
                 self.transitions(cx, &ts);
                 let cause = event_ns.map_or(Cause::Config, Cause::NodeEvent);
-                self.want(&b, Vec::new(), cause);
+                self.want(cx, Vec::new(), cause);
             }
             Message::Verdicts(vs) => {
                 let sh = cx.shared_mut();
@@ -281,10 +287,9 @@ impl Subsystem for Lvs {
                 if ts.is_empty() && !weight_moved {
                     return;
                 }
-                let b = sh.balancer.clone();
                 self.transitions(cx, &ts);
                 let at = vs.iter().map(|v| v.at).min().unwrap_or_else(Instant::now);
-                self.want(&b, Vec::new(), Cause::Check(at));
+                self.want(cx, Vec::new(), Cause::Check(at));
             }
             Message::Reload(config) => {
                 self.cleanup_on_stop = config.global.ipvs_cleanup_on_stop;
@@ -294,13 +299,13 @@ impl Subsystem for Lvs {
                     .collect();
                 sh.balancer = sh.balancer.reconfigured(config.virtual_servers.clone());
                 let ts = ci_linux(&mut sh.balancer, &sh.reflection);
-                let b = sh.balancer.clone();
+                let b = &sh.balancer;
                 let now: Vec<ServiceKey> =
                     (0..b.config().len()).map(|vs| b.service(vs).key).collect();
                 let remove = before.into_iter().filter(|k| !now.contains(k)).collect();
                 self.transitions(cx, &ts);
                 self.send(Job::Reconnect);
-                self.want(&b, remove, Cause::Config);
+                self.want(cx, remove, Cause::Config);
             }
             _ => {}
         }

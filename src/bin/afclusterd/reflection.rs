@@ -1,64 +1,79 @@
-//! The reflection: the library's follower runs in a thread of its own
-//! (its requests are synchronous: a 4096-node dump takes tens of
-//! milliseconds, longer than any other subsystem's timer may wait) and
-//! hands what it learned to the loop, which applies it to
-//! `Shared::reflection` and tells the other subsystems.
+//! The reflection. The library's follower runs in a thread of its own:
+//! its requests are synchronous (a 4096-node dump takes tens of
+//! milliseconds), and loading a table and telling what changed is as
+//! long again, longer than any other subsystem's timer may wait. The
+//! thread keeps a copy of the table, works out the state changes, and
+//! hands the loop finished work: a whole new table to swap in, or events
+//! to apply, with their changes. The loop then tells the others.
 
 use std::rc::Rc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
 use afcluster::control::{ReflectionStatus, Status};
-use afcluster::{Applied, Follower, Goal, NodeState, Output, Reflection, ResyncStats};
+use afcluster::{Applied, Event, Follower, Goal, NodeState, Output, Reflection, ResyncStats};
 use log::{debug, error, info, warn};
 
 use crate::core::{Cx, Message, Shared, StateChange, Subsystem, Wake};
 
-/// What the thread sends: outputs in order, and the counters after them.
+/// Where the thread's outputs come from: the follower, or a script.
+pub trait Feed: Send {
+    /// Block until there is something; append it.
+    fn next(&mut self, out: &mut Vec<Output>) -> afcluster::Result<()>;
+    fn stats(&self) -> ResyncStats;
+    fn family_present(&self) -> bool;
+}
+
+impl Feed for Follower {
+    fn next(&mut self, out: &mut Vec<Output>) -> afcluster::Result<()> {
+        Follower::next(self, out)
+    }
+
+    fn stats(&self) -> ResyncStats {
+        Follower::stats(self).clone()
+    }
+
+    fn family_present(&self) -> bool {
+        Follower::family_present(self)
+    }
+}
+
+/// Work the thread has done, in order.
+enum Item {
+    /// A whole table to swap in.
+    Loaded(Box<Reflection>),
+    /// Events that follow on from the table the loop holds.
+    Events(Vec<Event>),
+    Stale(String),
+}
+
+/// What the thread sends after each wait.
 struct Batch {
-    outputs: Vec<Output>,
+    items: Vec<Item>,
+    changes: Vec<StateChange>,
+    /// The kernel timestamp of the newest event applied.
+    event_ns: Option<u64>,
     stats: ResyncStats,
     family_present: bool,
 }
 
-pub struct ReflectionSync {
-    follower: Option<Follower>,
-    rx: Option<Receiver<Batch>>,
-    stats: ResyncStats,
-    family_present: bool,
-    stale_reason: Option<String>,
+/// The thread's copy of the table, and what it tells from it.
+#[derive(Default)]
+pub struct Digest {
+    mine: Reflection,
     loaded_once: bool,
 }
 
-impl ReflectionSync {
-    /// Subscribe now (the module may not be loaded yet: then it waits for
-    /// it); the thread starts with the loop.
-    pub fn new(rcvbuf: Option<usize>) -> afcluster::Result<ReflectionSync> {
-        let follower = Follower::new(Goal::Reflect, rcvbuf)?;
-        let family_present = follower.family_present();
-        Ok(ReflectionSync {
-            follower: Some(follower),
-            rx: None,
-            stats: ResyncStats::default(),
-            family_present,
-            stale_reason: Some(if family_present {
-                "loading the table".into()
-            } else {
-                "the afcluster module is not loaded: waiting for it".into()
-            }),
-            loaded_once: false,
-        })
-    }
-
-    fn apply(&mut self, cx: &mut Cx, batch: Batch) {
-        self.stats = batch.stats;
-        self.family_present = batch.family_present;
-        let mut changes = Vec::new();
-        let mut event_ns = None;
-        let r = &mut cx.shared_mut().reflection;
-        for o in batch.outputs {
+impl Digest {
+    fn digest(&mut self, outputs: Vec<Output>, batch: &mut Batch) {
+        let r = &mut self.mine;
+        let mut events = Vec::new();
+        for o in outputs {
             match o {
                 Output::Snapshot(s) => {
+                    if !events.is_empty() {
+                        batch.items.push(Item::Events(std::mem::take(&mut events)));
+                    }
                     let before = std::mem::take(r);
                     if self.loaded_once && before.instance() != s.instance {
                         info!(
@@ -70,10 +85,9 @@ impl ReflectionSync {
                     let seq = s.seq;
                     r.load(s);
                     if self.loaded_once {
-                        diff(&before, r, seq, &mut changes);
+                        diff(&before, r, seq, &mut batch.changes);
                     }
                     self.loaded_once = true;
-                    self.stale_reason = None;
                     info!(
                         "reflecting {} nodes at seq {} of table instance {}, local node {}",
                         r.len(),
@@ -81,6 +95,7 @@ impl ReflectionSync {
                         r.instance(),
                         local_name(r.local_node())
                     );
+                    batch.items.push(Item::Loaded(Box::new(r.clone())));
                 }
                 Output::Event(ev) => {
                     let id = ev.node.as_ref().map(|n| n.id);
@@ -94,7 +109,7 @@ impl ReflectionSync {
                             continue;
                         }
                     }
-                    event_ns = Some(ev.timestamp_ns);
+                    batch.event_ns = Some(ev.timestamp_ns);
                     match id {
                         Some(id) => {
                             let new = r.state(id);
@@ -106,7 +121,7 @@ impl ReflectionSync {
                                 new_state_name(new)
                             );
                             if old != new {
-                                changes.push(StateChange {
+                                batch.changes.push(StateChange {
                                     node: id,
                                     old,
                                     new,
@@ -121,46 +136,116 @@ impl ReflectionSync {
                             local_name(old_local)
                         ),
                     }
+                    events.push(ev);
                 }
                 Output::Stale(why) => {
+                    if !events.is_empty() {
+                        batch.items.push(Item::Events(std::mem::take(&mut events)));
+                    }
                     if !r.is_stale() {
                         warn!("node states are stale (last seq {}): {why}", r.seq());
                     }
                     r.mark_stale();
-                    self.stale_reason = Some(why);
+                    batch.items.push(Item::Stale(why));
                 }
                 // Only streams restart or break.
                 Output::Restarted { .. } | Output::Broken(_) => {}
             }
         }
-        if !changes.is_empty() {
-            cx.publish(Message::NodeChanges(Rc::new(changes)));
+        if !events.is_empty() {
+            batch.items.push(Item::Events(events));
         }
-        cx.publish(Message::Reflection { event_ns });
     }
 }
 
-fn follow(mut f: Follower, tx: Sender<Batch>, wake: Wake) {
+pub struct ReflectionSync {
+    feed: Option<Box<dyn Feed>>,
+    rx: Option<Receiver<Batch>>,
+    stats: ResyncStats,
+    family_present: bool,
+    stale_reason: Option<String>,
+}
+
+impl ReflectionSync {
+    /// Subscribe now (the module may not be loaded yet: then it waits for
+    /// it); the thread starts with the loop.
+    pub fn new(rcvbuf: Option<usize>) -> afcluster::Result<ReflectionSync> {
+        let follower = Follower::new(Goal::Reflect, rcvbuf)?;
+        Ok(ReflectionSync::with(Box::new(follower)))
+    }
+
+    pub fn with(feed: Box<dyn Feed>) -> ReflectionSync {
+        let family_present = feed.family_present();
+        ReflectionSync {
+            feed: Some(feed),
+            rx: None,
+            stats: ResyncStats::default(),
+            family_present,
+            stale_reason: Some(if family_present {
+                "loading the table".into()
+            } else {
+                "the afcluster module is not loaded: waiting for it".into()
+            }),
+        }
+    }
+
+    /// The thread's work, onto the shared reflection: a swap, or events
+    /// that are each a few map updates.
+    fn apply(&mut self, cx: &mut Cx, batch: Batch) {
+        self.stats = batch.stats;
+        self.family_present = batch.family_present;
+        let r = &mut cx.shared_mut().reflection;
+        for item in batch.items {
+            match item {
+                Item::Loaded(new) => {
+                    *r = *new;
+                    self.stale_reason = None;
+                }
+                Item::Events(evs) => {
+                    for ev in &evs {
+                        r.apply(ev);
+                    }
+                }
+                Item::Stale(why) => {
+                    r.mark_stale();
+                    self.stale_reason = Some(why);
+                }
+            }
+        }
+        if !batch.changes.is_empty() {
+            cx.publish(Message::NodeChanges(Rc::new(batch.changes)));
+        }
+        cx.publish(Message::Reflection {
+            event_ns: batch.event_ns,
+        });
+    }
+}
+
+fn follow(mut feed: Box<dyn Feed>, tx: Sender<Batch>, wake: Wake) {
+    let mut digest = Digest::default();
     let mut outputs = Vec::new();
     loop {
-        if let Err(e) = f.next(&mut outputs) {
+        let failed = feed.next(&mut outputs).err();
+        if let Some(e) = &failed {
             // Its own sockets failed: nothing more will come.
             error!(
                 "following the afcluster table failed: {e}; node states stay stale until a restart"
             );
             outputs.push(Output::Stale(format!("the event socket failed: {e}")));
         }
-        let batch = Batch {
-            outputs: std::mem::take(&mut outputs),
-            stats: f.stats().clone(),
-            family_present: f.family_present(),
+        let mut batch = Batch {
+            items: Vec::new(),
+            changes: Vec::new(),
+            event_ns: None,
+            stats: feed.stats(),
+            family_present: feed.family_present(),
         };
-        let failed = matches!(batch.outputs.last(), Some(Output::Stale(w)) if w.starts_with("the event socket failed"));
+        digest.digest(std::mem::take(&mut outputs), &mut batch);
         if tx.send(batch).is_err() {
             return; // the loop is gone
         }
         wake.wake();
-        if failed {
+        if failed.is_some() {
             return;
         }
     }
@@ -172,14 +257,14 @@ impl Subsystem for ReflectionSync {
     }
 
     fn start(&mut self, cx: &mut Cx) {
-        let Some(f) = self.follower.take() else {
+        let Some(feed) = self.feed.take() else {
             return;
         };
         let (tx, rx) = mpsc::channel();
         let wake = cx.wake_handle(0);
         let spawned = thread::Builder::new()
             .name("reflection".into())
-            .spawn(move || follow(f, tx, wake));
+            .spawn(move || follow(feed, tx, wake));
         match spawned {
             Ok(_) => self.rx = Some(rx),
             Err(e) => error!("cannot start the reflection's thread: {e}"),
