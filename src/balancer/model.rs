@@ -19,7 +19,7 @@
 //!
 //! No I/O here: the daemon reports verdicts and applies the plan.
 
-use crate::config::{LbKind, Protocol, VirtualServer, VsAddress};
+use crate::config::{Checker, LbKind, Protocol, VirtualServer, VsAddress};
 use crate::ipvs::{self, Dest, Family, Forward, Persistence, Service, ServiceKey};
 
 /// A real server: (virtual server, real server) indexes in the config.
@@ -91,28 +91,81 @@ impl Balancer {
         Balancer { config, state }
     }
 
-    /// A new configuration: real servers that are still there (same
-    /// service, address, port and checkers) keep their verdicts, so that a
-    /// reload does not flap them.
-    pub fn reconfigured(&self, config: Vec<VirtualServer>) -> Balancer {
+    /// What keepalived reports as a service starts (init_service_vs):
+    /// quorum up if it has it, quorum down if it has not and a sorry
+    /// server takes over.
+    pub fn initial_transitions(&self) -> Vec<Transition> {
+        (0..self.config.len())
+            .filter_map(|vs| self.initial_transition(vs))
+            .collect()
+    }
+
+    fn initial_transition(&self, vs: usize) -> Option<Transition> {
+        let up = self.state[vs].quorum_up;
+        (up || self.config[vs].sorry_server.is_some()).then_some(Transition::Quorum { vs, up })
+    }
+
+    /// A new configuration, as keepalived's reload carries state over: a
+    /// service keeps its quorum state (then judged again, with
+    /// hysteresis); a real server with the same address and port keeps
+    /// the state of each checker that is the same (a new checker starts
+    /// passing), and its misc_dynamic weight if that checker is the same.
+    /// Returns the new balancer and what the reload changed: servers whose
+    /// failing checker went away come up, quorum may move, and new
+    /// services start as at startup.
+    pub fn reconfigured(&self, config: Vec<VirtualServer>) -> (Balancer, Vec<Transition>) {
         let mut b = Balancer::new(config);
-        for (vi, vs) in b.config.iter().enumerate() {
+        let mut out = Vec::new();
+        for vi in 0..b.config.len() {
+            let vs = &b.config[vi];
             let Some(ovi) = self.config.iter().position(|o| same_service(o, vs)) else {
+                out.extend(b.initial_transition(vi));
                 continue;
             };
+            let mut moved = Vec::new();
             for (ri, rs) in vs.real_servers.iter().enumerate() {
-                let old = &self.config[ovi].real_servers;
-                if let Some(ori) = old.iter().position(|o| {
-                    o.addr == rs.addr && o.port == rs.port && o.checkers == rs.checkers
-                }) {
-                    b.state[vi].rss[ri].failing = self.state[ovi].rss[ori].failing.clone();
+                let old_cfg = &self.config[ovi].real_servers;
+                let Some(ori) = old_cfg
+                    .iter()
+                    .position(|o| o.addr == rs.addr && o.port == rs.port)
+                else {
+                    continue;
+                };
+                let old = &self.state[ovi].rss[ori];
+                let mut used = vec![false; old_cfg[ori].checkers.len()];
+                let mut failing = vec![false; rs.checkers.len()];
+                let mut weight = rs.weight;
+                for (ci, c) in rs.checkers.iter().enumerate() {
+                    let same = old_cfg[ori]
+                        .checkers
+                        .iter()
+                        .enumerate()
+                        .position(|(oc, o)| !used[oc] && o == c);
+                    if let Some(oc) = same {
+                        used[oc] = true;
+                        failing[ci] = old.failing[oc];
+                        if matches!(c, Checker::Misc(m) if m.dynamic) {
+                            weight = old.weight;
+                        }
+                    }
+                }
+                let st = &mut b.state[vi].rss[ri];
+                st.failing = failing;
+                st.weight = weight;
+                if old.alive() != st.alive() {
+                    moved.push(Transition::RealServer {
+                        id: RsId { vs: vi, rs: ri },
+                        alive: st.alive(),
+                    });
                 }
             }
             let st = &mut b.state[vi];
             st.live_sum = weight_sum(st);
-            st.quorum_up = st.live_sum >= gain_threshold(vs);
+            st.quorum_up = self.state[ovi].quorum_up;
+            out.extend(moved);
+            b.update_quorum(vi, &mut out);
         }
-        b
+        (b, out)
     }
 
     pub fn config(&self) -> &[VirtualServer] {
@@ -223,9 +276,14 @@ impl Balancer {
     pub fn dests(&self, vs: usize) -> Vec<Dest> {
         let cfg = &self.config[vs];
         let st = &self.state[vs];
+        let sorry = cfg.sorry_server.as_ref().zip(cfg.sorry_lb_kind());
+        // Without quorum the sorry server serves alone: keepalived takes
+        // the live servers out too (perform_quorum_state), the inhibited
+        // ones to weight 0. Without a sorry server nothing changes.
+        let sorry_serves = sorry.is_some() && !st.quorum_up;
         let mut out = Vec::new();
         for (rs, s) in cfg.real_servers.iter().zip(&st.rss) {
-            let weight = if s.alive() {
+            let weight = if s.alive() && !sorry_serves {
                 s.weight
             } else if rs.inhibit_on_failure {
                 0
@@ -237,7 +295,7 @@ impl Balancer {
             d.lower_threshold = rs.lthreshold;
             out.push(d);
         }
-        if let (Some(sorry), Some(kind)) = (&cfg.sorry_server, cfg.sorry_lb_kind()) {
+        if let Some((sorry, kind)) = sorry {
             let weight = if !st.quorum_up {
                 Some(1)
             } else if sorry.inhibit {
@@ -245,12 +303,20 @@ impl Balancer {
             } else {
                 None
             };
-            // A sorry server that is also a real server is already there.
-            let taken = out
+            // A sorry server that is also a real server is that entry: at
+            // weight 1 while it serves (keepalived's alloc_ssvr), else as
+            // the real server is.
+            match out
                 .iter()
-                .any(|d| d.addr == sorry.addr && d.port == sorry.port);
-            if let (Some(w), false) = (weight, taken) {
-                out.push(Dest::new(sorry.addr, sorry.port, forward(kind), w));
+                .position(|d| d.addr == sorry.addr && d.port == sorry.port)
+            {
+                Some(i) if sorry_serves => out[i].weight = 1,
+                Some(_) => {}
+                None => {
+                    if let Some(w) = weight {
+                        out.push(Dest::new(sorry.addr, sorry.port, forward(kind), w));
+                    }
+                }
             }
         }
         out
@@ -396,6 +462,12 @@ mod tests {
             }]
         );
         assert!(!b.quorum_up(0));
+        // Alive, but without quorum the sorry server serves alone
+        // (10.0.1.2 is inhibit_on_failure: kept at weight 0).
+        assert_eq!(
+            weights(&b),
+            [("10.0.1.2".into(), 0), ("10.0.9.9".into(), 1)]
+        );
         // 10.0.1.1 back: sum 3 >= 3: quorum, the sorry server leaves.
         b.report(id(0), 0, true);
         assert!(b.quorum_up(0));
@@ -438,7 +510,7 @@ mod tests {
             Path::new("/t.conf"),
         )
         .unwrap();
-        let b2 = b.reconfigured(c.virtual_servers);
+        let (b2, _) = b.reconfigured(c.virtual_servers);
         // 10.0.1.2 kept its verdict; the new 10.0.1.3 starts as alpha says.
         assert!(b2.alive(id(1)) && !b2.alive(id(0)));
     }
@@ -451,16 +523,10 @@ mod tests {
         let mut b = balancer(text);
         let cfg = &b.config()[0];
         assert_eq!((cfg.quorum, cfg.hysteresis), (0, u32::MAX));
-        // It starts without quorum: 0 < 0 + 4294967295.
+        // It starts without quorum (0 < 0 + 4294967295): the sorry server
+        // serves alone.
         assert!(!b.quorum_up(0));
-        assert_eq!(
-            weights(&b),
-            [
-                ("10.0.1.1".into(), 0),
-                ("10.0.1.2".into(), 0),
-                ("10.0.9.9".into(), 1)
-            ]
-        );
+        assert_eq!(weights(&b), [("10.0.9.9".into(), 1)]);
         // Servers going down and up never bring it back at sum 0.
         b.report(id(0), 0, false);
         assert!(b
@@ -501,6 +567,71 @@ mod tests {
             }
             assert_eq!(b.state[0].live_sum, weight_sum(&b.state[0]));
         }
+    }
+
+    #[test]
+    fn a_sorry_server_that_is_a_real_server_serves_at_weight_1() {
+        let text = "virtual_server 10.0.0.1 80 {\n protocol TCP\n quorum 2\n sorry_server 10.0.1.2 80\n real_server 10.0.1.1 80 {\n weight 2\n CI-LINUX\n }\n real_server 10.0.1.2 80 {\n weight 3\n inhibit_on_failure\n CI-LINUX\n }\n}\n";
+        let mut b = balancer(text);
+        assert_eq!(
+            weights(&b),
+            [("10.0.1.1".into(), 2), ("10.0.1.2".into(), 3)]
+        );
+        b.report(id(1), 0, false);
+        assert!(b.quorum_up(0), "2 >= 2");
+        assert_eq!(
+            weights(&b),
+            [("10.0.1.1".into(), 2), ("10.0.1.2".into(), 0)]
+        );
+        b.report(id(0), 0, false);
+        assert!(!b.quorum_up(0));
+        assert_eq!(weights(&b), [("10.0.1.2".into(), 1)]);
+    }
+
+    #[test]
+    fn a_reload_keeps_quorum_state_and_the_state_of_each_same_checker() {
+        let mut b = balancer(TWO);
+        b.report(id(0), 0, false);
+        b.report(id(1), 0, false);
+        assert!(!b.quorum_up(0));
+        // 10.0.1.1 gets a second checker; 10.0.1.2 loses its only one,
+        // so it comes up; quorum: 1 < 2 + 1, still down (hysteresis from
+        // the state kept, not a fresh start).
+        let text = TWO
+            .replace(
+                "real_server 10.0.1.1 80 { weight 2\n            CI-LINUX }",
+                "real_server 10.0.1.1 80 { weight 2\n            CI-LINUX\n MISC_CHECK {\n misc_path /bin/true\n } }",
+            )
+            .replace("inhibit_on_failure\n            CI-LINUX }", "inhibit_on_failure }");
+        let c = Config::from_text(&text, Path::new("/t.conf")).unwrap();
+        let (b2, ts) = b.reconfigured(c.virtual_servers);
+        assert_eq!(
+            ts,
+            [Transition::RealServer {
+                id: id(1),
+                alive: true
+            }]
+        );
+        assert!(
+            !b2.alive(id(0)),
+            "CI-LINUX kept failing; the new MISC_CHECK passes"
+        );
+        assert!(b2.checker_passes(id(0), 1));
+        assert!(!b2.quorum_up(0));
+    }
+
+    #[test]
+    fn services_start_with_quorum_notifies() {
+        let b = balancer(TWO);
+        assert_eq!(
+            b.initial_transitions(),
+            [Transition::Quorum { vs: 0, up: true }]
+        );
+        let b = balancer("virtual_server 10.0.0.1 80 {\n protocol TCP\n alpha\n real_server 10.0.1.1 80 {\n CI-LINUX\n }\n}\n");
+        assert!(
+            b.initial_transitions().is_empty(),
+            "no quorum, no sorry server: nothing"
+        );
     }
 
     #[test]

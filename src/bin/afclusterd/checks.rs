@@ -63,7 +63,10 @@ pub struct Checks {
 impl Checks {
     /// The checks of the balancer's configuration, each starting as the
     /// balancer holds its checker, so that a reload does not flap them.
-    fn build(&mut self, cx: &mut Cx, b: &Balancer, generation: u64) {
+    /// `fresh`: at startup, where keepalived lets one failure take a
+    /// server down (validate_check_config: "one failure is enough
+    /// initially"); after a reload, retries count from 0.
+    fn build(&mut self, cx: &mut Cx, b: &Balancer, generation: u64, fresh: bool) {
         self.shutdown(cx);
         self.key_base += self.checks.len() as u64 + 1;
         self.generation = generation;
@@ -74,7 +77,7 @@ impl Checks {
             for (ri, rs) in vs.real_servers.iter().enumerate() {
                 let id = RsId { vs: vi, rs: ri };
                 for (ci, c) in rs.checkers.iter().enumerate() {
-                    let (kind, warmup) = match c {
+                    let (kind, warmup, retry) = match c {
                         Checker::Tcp(t) => {
                             let ip = t.connect_ip.unwrap_or(rs.addr);
                             let port = t.connect_port.unwrap_or(rs.port);
@@ -85,9 +88,10 @@ impl Checks {
                                     cfg: t.clone(),
                                 },
                                 t.warmup_max(),
+                                t.retry,
                             )
                         }
-                        Checker::Misc(m) => (Kind::Misc(m.clone()), m.warmup_max()),
+                        Checker::Misc(m) => (Kind::Misc(m.clone()), m.warmup_max(), m.retry),
                         Checker::CiLinux(_) => continue,
                     };
                     noise = splitmix(noise);
@@ -101,7 +105,7 @@ impl Checks {
                         kind,
                         base_weight: rs.weight,
                         weight_sent: None,
-                        failures: 0,
+                        failures: if fresh { retry } else { 0 },
                         up: b.checker_passes(id, ci),
                         running: None,
                         timer: Some(timer),
@@ -250,7 +254,7 @@ impl Subsystem for Checks {
     fn start(&mut self, cx: &mut Cx) {
         let generation = cx.shared().generation;
         let b = cx.shared().balancer.clone();
-        self.build(cx, &b, generation);
+        self.build(cx, &b, generation, true);
     }
 
     fn timer(&mut self, cx: &mut Cx, key: u64) {
@@ -314,7 +318,7 @@ impl Subsystem for Checks {
         if let Message::Reload(_) = msg {
             let generation = cx.shared().generation;
             let b = cx.shared().balancer.clone();
-            self.build(cx, &b, generation);
+            self.build(cx, &b, generation, false);
         }
     }
 

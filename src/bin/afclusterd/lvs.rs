@@ -219,13 +219,21 @@ pub fn apply_verdicts(
         if v.generation != generation || !b.has(v.id) {
             continue;
         }
+        // A failure takes the server down before its weight goes back to
+        // the configured one (no quorum move on a weight it no longer
+        // has); a success sets the weight it asks for, then comes up.
+        if !v.ok {
+            out.extend(b.report(v.id, v.checker, v.ok));
+        }
         if let Some(w) = v.weight {
             if b.weight(v.id) != w {
                 weight_moved = true;
             }
             out.extend(b.set_weight(v.id, w));
         }
-        out.extend(b.report(v.id, v.checker, v.ok));
+        if v.ok {
+            out.extend(b.report(v.id, v.checker, v.ok));
+        }
     }
     (out, weight_moved)
 }
@@ -254,7 +262,8 @@ impl Subsystem for Lvs {
             Err(e) => error!("cannot start the IPVS thread: {e}; IPVS is not updated"),
         }
         let sh = cx.shared_mut();
-        let ts = ci_linux(&mut sh.balancer, &sh.reflection);
+        let mut ts = sh.balancer.initial_transitions();
+        ts.extend(ci_linux(&mut sh.balancer, &sh.reflection));
         self.transitions(cx, &ts);
         self.want(cx, Vec::new(), Cause::Config);
     }
@@ -297,8 +306,9 @@ impl Subsystem for Lvs {
                 let before: Vec<ServiceKey> = (0..sh.balancer.config().len())
                     .map(|vs| sh.balancer.service(vs).key)
                     .collect();
-                sh.balancer = sh.balancer.reconfigured(config.virtual_servers.clone());
-                let ts = ci_linux(&mut sh.balancer, &sh.reflection);
+                let (b, mut ts) = sh.balancer.reconfigured(config.virtual_servers.clone());
+                sh.balancer = b;
+                ts.extend(ci_linux(&mut sh.balancer, &sh.reflection));
                 let b = &sh.balancer;
                 let now: Vec<ServiceKey> =
                     (0..b.config().len()).map(|vs| b.service(vs).key).collect();
@@ -353,17 +363,25 @@ impl Subsystem for Lvs {
     /// keepalived's omega, then remove what we added unless told to keep it.
     fn stop(&mut self, cx: &mut Cx) {
         let b = cx.shared().balancer.clone();
-        // At shutdown the service is about to lose its servers: notify_down
-        // runs for live ones and quorum_down for services that had quorum.
-        for (vi, vs) in b.config().iter().enumerate() {
-            for (ri, rs) in vs.real_servers.iter().enumerate() {
-                let alive = b.alive(RsId { vs: vi, rs: ri });
-                if let (true, true, Some(script)) = (vs.omega, alive, &rs.notify_down) {
-                    self.run_script(cx, script, format!("notify_down {} (omega)", rs.addr));
+        // At shutdown every service is about to lose its servers: with
+        // omega, notify_down runs for the live ones IPVS holds, and
+        // quorum_down for every service. Not when IPVS is kept.
+        if self.cleanup_on_stop {
+            for (vi, vs) in b.config().iter().enumerate() {
+                if !vs.omega {
+                    continue;
                 }
-            }
-            if let (true, true, Some(script)) = (vs.omega, b.quorum_up(vi), &vs.quorum_down) {
-                self.run_script(cx, script, format!("quorum_down {} (omega)", vs.address));
+                let held = b.dests(vi);
+                for (ri, rs) in vs.real_servers.iter().enumerate() {
+                    let alive = b.alive(RsId { vs: vi, rs: ri });
+                    let in_ipvs = held.iter().any(|d| d.addr == rs.addr && d.port == rs.port);
+                    if let (true, true, Some(script)) = (alive, in_ipvs, &rs.notify_down) {
+                        self.run_script(cx, script, format!("notify_down {} (omega)", rs.addr));
+                    }
+                }
+                if let Some(script) = &vs.quorum_down {
+                    self.run_script(cx, script, format!("quorum_down {} (omega)", vs.address));
+                }
             }
         }
         let remove = if self.cleanup_on_stop {
