@@ -148,21 +148,31 @@ class Pair:
         self.dir = tmp_path
         self.codes = tmp_path / "codes"
         self.codes.mkdir()
-        check = tmp_path / "check"
-        check.write_text(f"#!/bin/sh\nexit $(cat {self.codes}/$1 2>/dev/null || echo 0)\n")
-        check.chmod(0o755)
-        vs = VIRTUAL_SERVERS.replace("@CHECK@", str(check))
         tag = os.getpid()
         self.ns = {"keepalived": f"ka{tag}", "afclusterd": f"afc{tag}"}
+        # One copy of the check per daemon, each logging its calls: a step
+        # is over once every check of both has run twice since the flip.
+        vs = {}
+        for name in self.ns:
+            check = tmp_path / f"check-{name}"
+            check.write_text(
+                "#!/bin/sh\n"
+                f"echo \"$1\" >> {tmp_path}/{name}.calls\n"
+                f"exit $(cat {self.codes}/$1 2>/dev/null || echo 0)\n")
+            check.chmod(0o755)
+            vs[name] = VIRTUAL_SERVERS.replace("@CHECK@", str(check))
+        self.checks = sorted(set(
+            line.split('"')[1].split()[1] for line in VIRTUAL_SERVERS.splitlines()
+            if "misc_path" in line))
         for ns in self.ns.values():
             subprocess.run(["ip", "netns", "add", ns], check=True)
             subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"],
                            check=True)
         (tmp_path / "keepalived.conf").write_text(
-            "global_defs {\n  router_id diff\n}\n" + vs)
+            "global_defs {\n  router_id diff\n}\n" + vs["keepalived"])
         (tmp_path / "afclusterd.conf").write_text(
             "global_defs {\n  router_id diff\n"
-            f"  control_socket {tmp_path}/afclusterd.sock\n}}\n" + vs)
+            f"  control_socket {tmp_path}/afclusterd.sock\n}}\n" + vs["afclusterd"])
         self.logs = {}
         self.procs = {}
         self.start("keepalived", [
@@ -179,6 +189,18 @@ class Pair:
             ["ip", "netns", "exec", self.ns[name], *argv],
             stdout=log, stderr=subprocess.STDOUT)
 
+    def wait_started(self, services=3, timeout=120.0):
+        """keepalived takes seconds to start under emulation: wait until
+        both hold every service before comparing anything."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            for name, p in self.procs.items():
+                assert p.poll() is None, f"{name} died:\n{self.text(name)}"
+            if all(len(t) == services for t in self.tables().values()):
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"not started: {self.tables()}\n{self.text('keepalived')}")
+
     def set(self, codes):
         for rs, code in codes.items():
             (self.codes / rs).write_text(f"{code}\n")
@@ -186,10 +208,27 @@ class Pair:
     def tables(self):
         return {name: table(ns) for name, ns in self.ns.items()}
 
-    def settle(self, quiet=4.0, timeout=60.0):
-        """Both tables once neither has changed for `quiet` seconds (the
-        checks run every second; a script's verdict lands within two)."""
+    def calls(self):
+        """How often each daemon has run each check."""
+        out = {}
+        for name in self.ns:
+            f = self.dir / f"{name}.calls"
+            lines = f.read_text().split() if f.exists() else []
+            out[name] = {c: lines.count(c) for c in self.checks}
+        return out
+
+    def settle(self, quiet=2.0, timeout=120.0):
+        """Both tables once every check of both daemons has run twice
+        since now (the first run may have started before the flip), and
+        then neither table has changed for `quiet` seconds."""
         end = time.monotonic() + timeout
+        start = self.calls()
+        while True:
+            now = self.calls()
+            if all(now[n][c] >= start[n][c] + 2 for n in now for c in self.checks):
+                break
+            assert time.monotonic() < end, f"checks did not run: {start} -> {now}"
+            time.sleep(0.2)
         last, since = None, time.monotonic()
         while time.monotonic() < end:
             for name, p in self.procs.items():
@@ -223,6 +262,7 @@ def test_keepalived_and_afclusterd_agree_on_every_ipvs_table(tmp_path):
     subprocess.run(["modprobe", "ip_vs"], check=True)
     pair = Pair(tmp_path)
     try:
+        pair.wait_started()
         seen = []
         for codes, what in STEPS:
             pair.set(codes)

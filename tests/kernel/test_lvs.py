@@ -264,23 +264,26 @@ virtual_server 10.0.0.3 80 {{
     try:
         wait_table({svc: {("10.0.1.1:80", "Masq", 1), ("10.0.1.2:80", "Masq", 1)}})
         afc.set(1, state="down")             # weight 1 < quorum 2: sorry server in
-        wait_table({svc: {("10.0.1.2:80", "Masq", 1), ("10.0.9.9:80", "Masq", 1)}})
+        # keepalived (perform_quorum_state): the sorry server serves alone.
+        wait_table({svc: {("10.0.9.9:80", "Masq", 1)}})
         assert d.status()["virtual_servers"][0]["quorum"] is False
         afc.set(1, state="up")               # quorum back: sorry server out
         wait_table({svc: {("10.0.1.1:80", "Masq", 1), ("10.0.1.2:80", "Masq", 1)}})
         for _ in range(100):
-            if log.exists() and log.read_text() == "down\nup\n":
+            if log.exists() and log.read_text() == "up\ndown\nup\n":
                 break
             time.sleep(0.05)
-        assert log.read_text() == "down\nup\n"
+        # quorum_up first: keepalived runs it as a service starts with
+        # quorum (init_service_vs -> update_quorum_state -> do_vs_notifies).
+        assert log.read_text() == "up\ndown\nup\n"
     finally:
         assert d.stop() == 0, d.text()
     # omega: quorum_down once more at exit.
     for _ in range(100):
-        if log.read_text() == "down\nup\ndown\n":
+        if log.read_text() == "up\ndown\nup\ndown\n":
             break
         time.sleep(0.05)
-    assert log.read_text() == "down\nup\ndown\n"
+    assert log.read_text() == "up\ndown\nup\ndown\n"
 
 
 def test_fwmark_and_ipv6_services(afc, ipvs, tmp_path):
@@ -342,7 +345,8 @@ def test_reload_with_a_bad_file_keeps_ipvs_running(afc, ipvs, tmp_path):
 def test_tcp_check_retries_before_taking_a_server_out(afc, ipvs, tmp_path):
     """retry 2, delay_before_retry 1: a dead service stays in IPVS through
     two more failed attempts (at least 2 s after the first failure), then
-    goes; one success brings it back."""
+    goes; one success brings it back. (Only once a check has passed: the
+    very first failure takes a server out, as keepalived's does.)"""
     listener = listen("127.0.0.4", 8084)
     d = Daemon(tmp_path)
     d.conf.write_text(d.conf.read_text() + """
@@ -363,6 +367,7 @@ virtual_server 10.0.0.4 84 {
     svc, rs = "TCP 10.0.0.4:84 rr", ("127.0.0.4:8084", "Masq", 1)
     try:
         wait_table({svc: {rs}})
+        time.sleep(2.5)  # past the first check (within delay_loop)
         listener.close()
         time.sleep(1.5)
         assert ipvs_table() == {svc: {rs}}, "taken out before its retries"

@@ -43,6 +43,8 @@ struct Check {
     weight_sent: Option<i32>,
     /// Consecutive failures while the server was up.
     failures: u32,
+    /// No result yet.
+    first: bool,
     /// The last verdict given (a check starts as the balancer says).
     up: bool,
     running: Option<Running>,
@@ -106,6 +108,7 @@ impl Checks {
                         base_weight: rs.weight,
                         weight_sent: None,
                         failures: if fresh { retry } else { 0 },
+                        first: fresh,
                         up: b.checker_passes(id, ci),
                         running: None,
                         timer: Some(timer),
@@ -184,6 +187,7 @@ impl Checks {
             (_, w) => w,
         };
         let next = |d: Duration| Instant::now() + d;
+        let first = std::mem::take(&mut c.first);
         let mut verdict = None;
         if ok {
             c.failures = 0;
@@ -206,7 +210,7 @@ impl Checks {
             if let Some(t) = c.timer {
                 cx.arm(t, next(delay_loop));
             }
-            if c.up {
+            if c.up || first {
                 c.up = false;
                 verdict = Some(weight);
             }
@@ -220,6 +224,7 @@ impl Checks {
                 ok: c.up,
                 weight,
                 at: Instant::now(),
+                first,
             });
         }
     }

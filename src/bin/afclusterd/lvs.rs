@@ -208,16 +208,23 @@ fn ci_linux(b: &mut Balancer, reflection: &Reflection) -> Vec<Transition> {
 
 /// Verdicts of the configuration in force; those made under an earlier
 /// one (a reload came between) are void: their ids index another list.
+/// Returns the transitions, whether a weight moved, and the servers whose
+/// first check failed while they were already down (alpha: keepalived
+/// runs notify_down for them all the same).
 pub fn apply_verdicts(
     b: &mut Balancer,
     generation: u64,
     vs: &[Verdict],
-) -> (Vec<Transition>, bool) {
+) -> (Vec<Transition>, bool, Vec<RsId>) {
     let mut out = Vec::new();
     let mut weight_moved = false;
+    let mut first_down = Vec::new();
     for v in vs {
         if v.generation != generation || !b.has(v.id) {
             continue;
+        }
+        if v.first && !v.ok && !b.alive(v.id) {
+            first_down.push(v.id);
         }
         // A failure takes the server down before its weight goes back to
         // the configured one (no quorum move on a weight it no longer
@@ -235,7 +242,7 @@ pub fn apply_verdicts(
             out.extend(b.report(v.id, v.checker, v.ok));
         }
     }
-    (out, weight_moved)
+    (out, weight_moved, first_down)
 }
 
 impl Subsystem for Lvs {
@@ -292,7 +299,19 @@ impl Subsystem for Lvs {
             }
             Message::Verdicts(vs) => {
                 let sh = cx.shared_mut();
-                let (ts, weight_moved) = apply_verdicts(&mut sh.balancer, sh.generation, vs);
+                let (ts, weight_moved, first_down) =
+                    apply_verdicts(&mut sh.balancer, sh.generation, vs);
+                let runs: Vec<(Script, String)> = first_down
+                    .iter()
+                    .filter_map(|id| {
+                        let rs = &sh.balancer.config()[id.vs].real_servers[id.rs];
+                        let s = rs.notify_down.clone()?;
+                        Some((s, format!("notify_down {} (first check)", rs.addr)))
+                    })
+                    .collect();
+                for (s, why) in runs {
+                    self.run_script(cx, &s, why);
+                }
                 if ts.is_empty() && !weight_moved {
                     return;
                 }
@@ -301,7 +320,7 @@ impl Subsystem for Lvs {
                 self.want(cx, Vec::new(), Cause::Check(at));
             }
             Message::Reload(config) => {
-                self.cleanup_on_stop = config.global.ipvs_cleanup_on_stop;
+                // cleanup_on_stop stays as started: -I outlives reloads.
                 let sh = cx.shared_mut();
                 let before: Vec<ServiceKey> = (0..sh.balancer.config().len())
                     .map(|vs| sh.balancer.service(vs).key)

@@ -148,10 +148,12 @@ impl Subsystem for NotifyHook {
     fn message(&mut self, cx: &mut Cx, msg: &Message) {
         match msg {
             Message::NodeChanges(changes) => {
+                // One at a time, as they happened: a change merges only
+                // into a run that is waiting behind one going.
                 for c in changes.iter() {
                     self.push(*c);
+                    self.start_runs(cx);
                 }
-                self.start_runs(cx);
             }
             Message::Reload(config) => {
                 let g = &config.global;
@@ -172,7 +174,7 @@ impl Subsystem for NotifyHook {
             self.counts.timeouts += 1;
             self.counts.failures += 1;
             warn!(
-                "notify_node for node {} (seq {}) ran past {:?}: killed",
+                "notify_node for node {} (seq {}) still running after {:?}: killed it",
                 change.node, change.seq, self.timeout
             );
         } else if !exit.status.success() {

@@ -31,6 +31,9 @@ pub struct Verdict {
     pub weight: Option<i32>,
     /// When the probe's result came in.
     pub at: Instant,
+    /// The checker's first result: a failure of a server alpha started
+    /// down changes nothing, yet keepalived runs its notify_down.
+    pub first: bool,
 }
 
 #[derive(Debug)]

@@ -200,6 +200,7 @@ fn verdicts_of_an_earlier_configuration_are_void_after_a_reload() {
             ok,
             weight: None,
             at: Instant::now(),
+            first: false,
         };
         cx.publish(Message::Verdicts(Rc::new(vec![
             old(2, false),
@@ -229,6 +230,7 @@ fn verdicts_of_an_earlier_configuration_are_void_after_a_reload() {
             ok: false,
             weight: None,
             at: Instant::now(),
+            first: false,
         }])));
     });
     assert_eq!(
