@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use afcluster::ipvs::{Dest, Forward, Ipvs, ServiceKey};
-use afcluster::{EventListener, Notification, NodeState};
+use afcluster::{EventListener, NodeState, Notification};
 use mio::{Events, Interest, Poll, Token};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
