@@ -257,3 +257,54 @@ fn a_refused_change_is_reconciled_and_counted() {
     assert_eq!(ipvs.lock().table[0].1.len(), 3);
     r.stop_all();
 }
+
+#[test]
+fn transitions_run_their_scripts_through_the_supervisor() {
+    let dir = std::env::temp_dir().join(format!("afcd-scripts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let log = dir.join("log");
+    let text = VS.replacen(
+        "    real_server 10.0.1.1 80 {\n        CI-LINUX\n    }",
+        &format!(
+            "    real_server 10.0.1.1 80 {{\n        notify_down \"/bin/sh -c 'echo down >> {0}'\"\n        notify_up \"/bin/sh -c 'echo up >> {0}'\"\n        CI-LINUX\n    }}",
+            log.display()
+        ),
+        1,
+    );
+    let ipvs = fake::Shared::default();
+    let (mut r, me) = daemon(&text, &ipvs);
+    until_changes(&mut r, &ipvs, 4);
+    let all_up = || {
+        vec![
+            node(1, NodeState::Up),
+            node(2, NodeState::Up),
+            node(3, NodeState::Up),
+        ]
+    };
+    reflect(&mut r, me, 2, all_up());
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    let mut ev = Events::with_capacity(16);
+    let mut until = |r: &mut Reactor, want: &str| {
+        let end = Instant::now() + Duration::from_secs(10);
+        while read() != want && Instant::now() < end {
+            r.turn(&mut ev, Some(Duration::from_millis(10)))
+                .expect("poll");
+        }
+        assert_eq!(read(), want);
+    };
+    reflect(
+        &mut r,
+        me,
+        3,
+        vec![
+            node(1, NodeState::Down),
+            node(2, NodeState::Up),
+            node(3, NodeState::Up),
+        ],
+    );
+    until(&mut r, "down\n");
+    reflect(&mut r, me, 4, all_up());
+    until(&mut r, "down\nup\n");
+    r.stop_all();
+    let _ = std::fs::remove_dir_all(&dir);
+}
