@@ -35,6 +35,7 @@ use super::checker::{self, Checker};
 use super::global_defs::{script, Script};
 use super::parse::{ConfigError, Location, Statement, Word};
 use super::words;
+use crate::ipvs::{Family, Forward, Protocol};
 
 use draft::VsDraft;
 
@@ -47,43 +48,6 @@ pub enum VsAddress {
         port: u16,
     },
     Fwmark(u32),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    Tcp,
-    Udp,
-    Sctp,
-}
-
-/// IPVS forwarding method (keepalived's lvs_method, formerly lb_kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LbKind {
-    Nat,
-    Dr,
-    Tun,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IpFamily {
-    Inet,
-    Inet6,
-}
-
-impl IpFamily {
-    pub fn of(addr: &IpAddr) -> IpFamily {
-        match addr {
-            IpAddr::V4(_) => IpFamily::Inet,
-            IpAddr::V6(_) => IpFamily::Inet6,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            IpFamily::Inet => "IPv4",
-            IpFamily::Inet6 => "IPv6",
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,8 +65,9 @@ pub struct VirtualServer {
     /// `lvs_sched` or `lb_algo`: one of keepalived's list; default "wlc"
     /// (IPVS_DEF_SCHED, ipvswrapper.h).
     pub scheduler: String,
-    /// `lvs_method` or `lb_kind`; default NAT.
-    pub lb_kind: LbKind,
+    /// `lvs_method` or `lb_kind`: keepalived's NAT, DR and TUN are IPVS's
+    /// Masq, Route and Tunnel (never Local); default NAT.
+    pub lb_kind: Forward,
     /// Seconds, 1 to 31 days; a bare `persistence_timeout`, or a
     /// `persistence_granularity` alone, means 360 (IPVS_SVC_PERSISTENT_TIMEOUT).
     pub persistence_timeout: Option<u32>,
@@ -131,7 +96,7 @@ pub struct VirtualServer {
     /// persistence_granularity, else that of its tunnelled servers if they
     /// agree, else IPv4 (check_parser.c vs_end_handler). None for an
     /// address service, whose family is its address's: see `family()`.
-    pub ip_family: Option<IpFamily>,
+    pub ip_family: Option<Family>,
     /// One-packet scheduling: UDP (or fwmark) services only.
     pub ops: bool,
     pub real_servers: Vec<RealServer>,
@@ -145,7 +110,7 @@ pub struct SorryServer {
     /// `sorry_server_inhibit`.
     pub inhibit: bool,
     /// `sorry_server_lvs_method`; None: the virtual server's.
-    pub lb_kind: Option<LbKind>,
+    pub lb_kind: Option<Forward>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -163,7 +128,7 @@ pub struct RealServer {
     /// `inhibit_on_failure [BOOL]`; default the virtual server's.
     pub inhibit_on_failure: bool,
     /// `lvs_method`; default the virtual server's.
-    pub lb_kind: LbKind,
+    pub lb_kind: Forward,
     pub notify_up: Option<Script>,
     pub notify_down: Option<Script>,
     /// IPVS connection limits; 0: none. lthreshold ≤ uthreshold (IPVS).
@@ -174,16 +139,16 @@ pub struct RealServer {
 
 impl VirtualServer {
     /// The service's address family.
-    pub fn family(&self) -> IpFamily {
+    pub fn family(&self) -> Family {
         match (&self.address, self.ip_family) {
-            (VsAddress::Addr { addr, .. }, _) => IpFamily::of(addr),
+            (VsAddress::Addr { addr, .. }, _) => Family::of(addr),
             (VsAddress::Fwmark(_), Some(f)) => f,
-            (VsAddress::Fwmark(_), None) => IpFamily::Inet,
+            (VsAddress::Fwmark(_), None) => Family::Inet,
         }
     }
 
     /// The sorry server's forwarding method.
-    pub fn sorry_lb_kind(&self) -> Option<LbKind> {
+    pub fn sorry_lb_kind(&self) -> Option<Forward> {
         self.sorry_server
             .as_ref()
             .map(|s| s.lb_kind.unwrap_or(self.lb_kind))
@@ -345,8 +310,8 @@ fn server_address(st: &Statement) -> Result<(IpAddr, u16, &Word, Option<&Word>),
     }
 }
 
-/// `lvs_method NAT|DR|TUN` (strcmp: upper case only).
-fn method(st: &Statement) -> Result<LbKind, ConfigError> {
+/// `lvs_method NAT|DR|TUN` (strcmp: upper case only): Masq, Route, Tunnel.
+fn method(st: &Statement) -> Result<Forward, ConfigError> {
     words::no_block(st)?;
     let Some(w) = st.args.first() else {
         return Err(ConfigError::at(
@@ -355,9 +320,9 @@ fn method(st: &Statement) -> Result<LbKind, ConfigError> {
         ));
     };
     let kind = match w.text.as_str() {
-        "NAT" => LbKind::Nat,
-        "DR" => LbKind::Dr,
-        "TUN" => LbKind::Tun,
+        "NAT" => Forward::Masq,
+        "DR" => Forward::Route,
+        "TUN" => Forward::Tunnel,
         _ => {
             return Err(ConfigError::at(
                 &w.loc,
@@ -369,7 +334,7 @@ fn method(st: &Statement) -> Result<LbKind, ConfigError> {
         }
     };
     if let Some(extra) = st.args.get(1) {
-        let msg = if kind == LbKind::Tun {
+        let msg = if kind == Forward::Tunnel {
             format!(
                 "tunnel options ('{}') are not supported by afclusterd: TUN is IPIP",
                 extra.text

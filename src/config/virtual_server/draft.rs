@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use super::checker::Timing;
 use super::real_server::{self, RsDraft};
 use super::{
-    checker, ignored, method, server_address, set_script, words, ConfigError, IpFamily, LbKind,
+    checker, ignored, method, server_address, set_script, words, ConfigError, Family, Forward,
     Location, Protocol, Script, Statement, VsAddress, Word, DEFAULT_PERSISTENCE, MAX_PERSISTENCE,
     MAX_WEIGHT, SCHEDULERS, VS_UNSUPPORTED,
 };
@@ -28,7 +28,7 @@ pub(super) struct VsDraft<'a> {
     /// Written, even if wrongly: no second error for its absence.
     pub protocol_written: bool,
     pub scheduler: Option<String>,
-    pub lb_kind: Option<LbKind>,
+    pub lb_kind: Option<Forward>,
     pub persistence_timeout: Option<u32>,
     /// Read once the family is known.
     pub granularity: Option<&'a Word>,
@@ -40,12 +40,12 @@ pub(super) struct VsDraft<'a> {
     pub quorum_down: Option<(Script, Location)>,
     pub sorry: Option<SorryDraft<'a>>,
     pub sorry_inhibit: Option<&'a Statement>,
-    pub sorry_lb_kind: Option<(LbKind, &'a Statement)>,
+    pub sorry_lb_kind: Option<(Forward, &'a Statement)>,
     pub inhibit: bool,
     pub alpha: bool,
     pub omega: bool,
     pub ha_suspend: Option<&'a Statement>,
-    pub ip_family: Option<(IpFamily, &'a Word)>,
+    pub ip_family: Option<(Family, &'a Word)>,
     pub ops: Option<&'a Statement>,
     /// The real servers' default weight (vs_weight_handler).
     pub weight: i32,
@@ -211,15 +211,12 @@ impl<'a> VsDraft<'a> {
 
 /// `protocol TCP|UDP|SCTP`, any case (strcasecmp in proto_handler).
 fn protocol(w: &Word) -> Result<Protocol, ConfigError> {
-    match w.text.to_ascii_uppercase().as_str() {
-        "TCP" => Ok(Protocol::Tcp),
-        "UDP" => Ok(Protocol::Udp),
-        "SCTP" => Ok(Protocol::Sctp),
-        _ => Err(ConfigError::at(
+    w.text.parse().map_err(|_| {
+        ConfigError::at(
             &w.loc,
             format!("unknown protocol '{}' (expected TCP, UDP or SCTP)", w.text),
-        )),
-    }
+        )
+    })
 }
 
 /// `lvs_sched` or `lb_algo`: one of keepalived's schedulers.
@@ -254,10 +251,10 @@ fn persistence_timeout(s: &Statement) -> Result<u32, ConfigError> {
 }
 
 /// `ip_family inet|inet6`.
-fn ip_family(w: &Word) -> Result<IpFamily, ConfigError> {
+fn ip_family(w: &Word) -> Result<Family, ConfigError> {
     match w.text.as_str() {
-        "inet" => Ok(IpFamily::Inet),
-        "inet6" => Ok(IpFamily::Inet6),
+        "inet" => Ok(Family::Inet),
+        "inet6" => Ok(Family::Inet6),
         _ => Err(ConfigError::at(
             &w.loc,
             format!(

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::{
-    checker, ignored, method, server_address, set_script, words, ConfigError, LbKind, Location,
+    checker, ignored, method, server_address, set_script, words, ConfigError, Forward, Location,
     RealServer, Script, Statement, Word, DEFAULT_CONNECT_TIMEOUT, MAX_WEIGHT,
 };
 use checker::{Draft, Inherited, Timing};
@@ -19,7 +19,7 @@ pub(super) struct RsDraft<'a> {
     pub port_word: Option<&'a Word>,
     pub weight: Option<i32>,
     pub inhibit: Option<bool>,
-    pub lb_kind: Option<LbKind>,
+    pub lb_kind: Option<Forward>,
     pub notify_up: Option<(Script, Location)>,
     pub notify_down: Option<(Script, Location)>,
     pub uthreshold: u32,
@@ -36,7 +36,7 @@ pub(super) struct VsDefaults<'t> {
     pub delay_loop: Duration,
     pub weight: i32,
     pub inhibit: bool,
-    pub lb_kind: LbKind,
+    pub lb_kind: Forward,
 }
 
 /// Reads a `real_server` statement of a virtual server. None when its
@@ -151,7 +151,7 @@ impl<'a> RsDraft<'a> {
     pub fn resolve(
         self,
         port: u16,
-        lb_kind: LbKind,
+        lb_kind: Forward,
         vs: &VsDefaults,
         errors: &mut Vec<ConfigError>,
     ) -> RealServer {

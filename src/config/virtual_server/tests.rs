@@ -94,7 +94,7 @@ fn defaults_are_keepalived_s() {
     assert_eq!(vs.protocol, Protocol::Tcp);
     assert_eq!(vs.delay_loop, secs(60.0));
     assert_eq!(vs.scheduler, "wlc");
-    assert_eq!(vs.lb_kind, LbKind::Nat);
+    assert_eq!(vs.lb_kind, Forward::Masq);
     assert_eq!(vs.persistence_timeout, None);
     assert_eq!(vs.persistence_granularity, None);
     assert_eq!((vs.quorum, vs.hysteresis), (1, 0));
@@ -102,7 +102,7 @@ fn defaults_are_keepalived_s() {
     assert_eq!(vs.sorry_server, None);
     assert!(!vs.inhibit_on_failure && !vs.alpha && !vs.omega && !vs.ha_suspend && !vs.ops);
     assert_eq!(vs.ip_family, None);
-    assert_eq!(vs.family(), IpFamily::Inet);
+    assert_eq!(vs.family(), Family::Inet);
 
     let rs = &vs.real_servers[0];
     assert_eq!(pos(&rs.loc), (3, 3));
@@ -110,7 +110,7 @@ fn defaults_are_keepalived_s() {
     assert_eq!(rs.port, 80, "NAT without port: the virtual server's");
     assert_eq!(rs.weight, 1);
     assert!(!rs.inhibit_on_failure);
-    assert_eq!(rs.lb_kind, LbKind::Nat);
+    assert_eq!(rs.lb_kind, Forward::Masq);
     assert_eq!((&rs.notify_up, &rs.notify_down), (&None, &None));
     assert_eq!((rs.uthreshold, rs.lthreshold), (0, 0));
 
@@ -174,7 +174,7 @@ fn every_virtual_server_keyword() {
     let vs = &c.virtual_servers[0];
     assert_eq!(vs.delay_loop, secs(2.5));
     assert_eq!(vs.scheduler, "wrr");
-    assert_eq!(vs.lb_kind, LbKind::Dr);
+    assert_eq!(vs.lb_kind, Forward::Route);
     assert_eq!(vs.persistence_timeout, Some(600));
     assert_eq!(vs.persistence_granularity, Some(24));
     assert_eq!(vs.protocol, Protocol::Udp);
@@ -192,17 +192,17 @@ fn every_virtual_server_keyword() {
             addr: ip("192.168.1.9"),
             port: 53,
             inhibit: true,
-            lb_kind: Some(LbKind::Nat),
+            lb_kind: Some(Forward::Masq),
         })
     );
-    assert_eq!(vs.sorry_lb_kind(), Some(LbKind::Nat));
+    assert_eq!(vs.sorry_lb_kind(), Some(Forward::Masq));
     assert_eq!(
         vs.ip_family, None,
         "an address service's family is its address's"
     );
     let rs = &vs.real_servers[0];
     assert_eq!(rs.weight, 3, "the virtual server's weight");
-    assert_eq!(rs.lb_kind, LbKind::Dr);
+    assert_eq!(rs.lb_kind, Forward::Route);
     assert!(rs.inhibit_on_failure);
     let warned: Vec<_> = c.warnings.iter().map(|w| w.to_string()).collect();
     assert_eq!(
@@ -233,7 +233,7 @@ fn keyword_aliases_and_forms() {
         "}",
     ]);
     assert_eq!(vs.scheduler, "rr");
-    assert_eq!(vs.lb_kind, LbKind::Tun);
+    assert_eq!(vs.lb_kind, Forward::Tunnel);
     assert_eq!(vs.protocol, Protocol::Sctp);
     assert_eq!(
         vs.persistence_timeout,
@@ -305,7 +305,7 @@ fn every_real_server_keyword_and_inheritance_of_its_settings() {
     ]);
     let rs = &c.virtual_servers[0].real_servers;
     assert_eq!(rs[0].weight, 0);
-    assert_eq!(rs[0].lb_kind, LbKind::Tun);
+    assert_eq!(rs[0].lb_kind, Forward::Tunnel);
     assert!(!rs[0].inhibit_on_failure);
     assert_eq!(
         rs[0].notify_up.as_ref().unwrap().argv,
@@ -315,12 +315,12 @@ fn every_real_server_keyword_and_inheritance_of_its_settings() {
     assert_eq!((rs[0].uthreshold, rs[0].lthreshold), (100, 10));
     assert_eq!(
         (rs[1].weight, rs[1].lb_kind, rs[1].port),
-        (i32::MAX, LbKind::Dr, 80)
+        (i32::MAX, Forward::Route, 80)
     );
     assert!(rs[1].inhibit_on_failure);
     assert_eq!(
         (rs[2].weight, rs[2].lb_kind, rs[2].port),
-        (5, LbKind::Nat, 80)
+        (5, Forward::Masq, 80)
     );
     assert!(!rs[2].inhibit_on_failure);
     let warned: Vec<_> = c
@@ -445,13 +445,13 @@ fn settings_apply_whatever_their_order_in_the_block() {
     ]);
     let vs = &c.virtual_servers[0];
     let rs = &vs.real_servers[0];
-    assert_eq!((rs.lb_kind, rs.port), (LbKind::Dr, 80));
+    assert_eq!((rs.lb_kind, rs.port), (Forward::Route, 80));
     assert_eq!(tcp(&rs.checkers[0]).delay_loop, secs(3.0));
     let ss = vs.sorry_server.as_ref().unwrap();
     assert!(ss.inhibit);
     assert_eq!(
         (ss.port, ss.lb_kind, vs.sorry_lb_kind()),
-        (80, None, Some(LbKind::Dr))
+        (80, None, Some(Forward::Route))
     );
     // keepalived resets a DR server's port to the service's, with a warning.
     assert_messages(
@@ -478,7 +478,7 @@ fn ipv6_services() {
         "  }",
         "}",
     ]);
-    assert_eq!(vs.family(), IpFamily::Inet6);
+    assert_eq!(vs.family(), Family::Inet6);
     assert_eq!(vs.persistence_granularity, Some(64));
     assert_eq!(vs.persistence_timeout, Some(360));
     assert_eq!(vs.sorry_server.as_ref().unwrap().port, 8080);
@@ -492,7 +492,7 @@ fn ipv6_services() {
     // An IPv4 real server in an IPv6 service: IPVS takes it tunnelled only.
     assert_eq!(
         (rs[1].addr, rs[1].lb_kind, rs[1].port),
-        (ip("10.0.0.5"), LbKind::Tun, 80)
+        (ip("10.0.0.5"), Forward::Tunnel, 80)
     );
 
     assert_errors(
@@ -549,7 +549,7 @@ fn fwmark_services() {
     ]);
     let vs = &c.virtual_servers[0];
     assert_eq!(vs.address, VsAddress::Fwmark(7));
-    assert_eq!(vs.ip_family, Some(IpFamily::Inet));
+    assert_eq!(vs.ip_family, Some(Family::Inet));
     assert_eq!(vs.protocol, Protocol::Tcp, "protocol is ignored");
     assert!(!vs.ha_suspend, "cleared, as keepalived");
     assert!(vs.ops, "ops is allowed on fwmark services");
@@ -573,8 +573,8 @@ fn fwmark_services() {
         lines.push("}");
         one_vs(&lines).ip_family
     };
-    let v6 = Some(IpFamily::Inet6);
-    let v4 = Some(IpFamily::Inet);
+    let v6 = Some(Family::Inet6);
+    let v4 = Some(Family::Inet);
     assert_eq!(family(&["  real_server ae00::1 {", "  }"]), v6);
     assert_eq!(
         family(&[
@@ -1228,7 +1228,7 @@ fn keepalived_misc_check_samples() {
     );
     assert_eq!(
         (vs.delay_loop, vs.scheduler.as_str(), vs.lb_kind),
-        (secs(6.0), "rr", LbKind::Nat)
+        (secs(6.0), "rr", Forward::Masq)
     );
     assert_eq!(
         (vs.persistence_timeout, vs.protocol),
@@ -1268,7 +1268,7 @@ fn keepalived_fwmark_sample_is_accepted_as_is() {
     );
     let vs = &c.virtual_servers[0];
     assert_eq!(vs.address, VsAddress::Fwmark(1));
-    assert_eq!(vs.family(), IpFamily::Inet);
+    assert_eq!(vs.family(), Family::Inet);
     assert_eq!(
         (vs.persistence_timeout, vs.delay_loop),
         (Some(900), secs(6.0))
@@ -1414,7 +1414,7 @@ fn keepalived_ipv6_sample() {
     assert_messages(&e.0, &["24:9: SMTP_CHECK is a keepalived checker"]);
     let c = part(&sample_part("keepalived.conf.IPv6", 13, 52, &[(24, 34)])).unwrap();
     let vs = &c.virtual_servers[0];
-    assert_eq!(vs.family(), IpFamily::Inet6);
+    assert_eq!(vs.family(), Family::Inet6);
     assert_eq!(
         vs.address,
         VsAddress::Addr {

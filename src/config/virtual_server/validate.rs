@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use super::draft::VsDraft;
 use super::real_server::{RsDraft, VsDefaults};
 use super::{
-    words, ConfigError, IpFamily, LbKind, Protocol, RealServer, SocketText, SorryServer, Statement,
+    words, ConfigError, Family, Forward, Protocol, RealServer, SocketText, SorryServer, Statement,
     VirtualServer, VsAddress, Word, DEFAULT_DELAY_LOOP, DEFAULT_PERSISTENCE, DEFAULT_SCHEDULER,
 };
 
@@ -33,7 +33,7 @@ pub(super) fn virtual_server(
         ));
         return None;
     }
-    let lb_kind = d.lb_kind.unwrap_or(LbKind::Nat);
+    let lb_kind = d.lb_kind.unwrap_or(Forward::Masq);
     let sorry_kind = d.sorry_lb_kind.map_or(lb_kind, |(k, _)| k);
     let family = family(&d, lb_kind, sorry_kind, errors);
     let (persistence_timeout, persistence_granularity) = persistence(&d, family, errors);
@@ -94,9 +94,9 @@ pub(super) fn not_defined_before(
                 "virtual_server {}{} is already defined at {}",
                 vs.address,
                 if matches!(vs.address, VsAddress::Fwmark(_)) {
-                    format!(" ({})", vs.family().name())
+                    format!(" ({})", vs.family())
                 } else {
-                    format!(" {:?}", vs.protocol).to_uppercase()
+                    format!(" {}", vs.protocol)
                 },
                 first.loc
             ),
@@ -119,26 +119,26 @@ fn same_service(a: &VirtualServer, b: &VirtualServer) -> bool {
 /// ip_vs_ctl.c ip_vs_genl_set_cmd returns EINVAL for others).
 fn family(
     d: &VsDraft,
-    lb_kind: LbKind,
-    sorry_kind: LbKind,
+    lb_kind: Forward,
+    sorry_kind: Forward,
     errors: &mut Vec<ConfigError>,
-) -> IpFamily {
+) -> Family {
     let mut family = match (&d.address, d.ip_family) {
-        (VsAddress::Addr { addr, .. }, Some((f, w))) if f != IpFamily::of(addr) => {
+        (VsAddress::Addr { addr, .. }, Some((f, w))) if f != Family::of(addr) => {
             errors.push(ConfigError::at(
                 &w.loc,
                 format!(
                     "ip_family {}: the virtual server's address {addr} is {}",
                     w.text,
-                    IpFamily::of(addr).name()
+                    Family::of(addr)
                 ),
             ));
-            Some(IpFamily::of(addr))
+            Some(Family::of(addr))
         }
-        (VsAddress::Addr { addr, .. }, _) => Some(IpFamily::of(addr)),
+        (VsAddress::Addr { addr, .. }, _) => Some(Family::of(addr)),
         (VsAddress::Fwmark(_), f) => f.map(|(f, _)| f),
     };
-    let mut servers: Vec<(IpAddr, LbKind, &Word, &str)> = d
+    let mut servers: Vec<(IpAddr, Forward, &Word, &str)> = d
         .real_servers
         .iter()
         .map(|rs| {
@@ -155,10 +155,10 @@ fn family(
     }
     let mut family_from: Option<&Word> = None;
     for (addr, kind, w, what) in &servers {
-        if *kind == LbKind::Tun {
+        if *kind == Forward::Tunnel {
             continue;
         }
-        let f = IpFamily::of(addr);
+        let f = Family::of(addr);
         match family {
             None => {
                 family = Some(f);
@@ -168,17 +168,15 @@ fn family(
                 let why = match family_from {
                     Some(first) => format!(
                         "the service is {} (from {} at {})",
-                        vf.name(),
-                        first.text,
-                        first.loc
+                        vf, first.text, first.loc
                     ),
-                    None => format!("the service is {}", vf.name()),
+                    None => format!("the service is {vf}"),
                 };
                 errors.push(ConfigError::at(
                     &w.loc,
                     format!(
                         "{what} {addr} is {} but {why}: IPVS mixes address families only for TUN forwarding",
-                        f.name()
+                        f
                     ),
                 ));
             }
@@ -188,19 +186,19 @@ fn family(
     if family.is_none() {
         if let Some(g) = d.granularity {
             family = Some(if g.text.contains('.') {
-                IpFamily::Inet
+                Family::Inet
             } else {
-                IpFamily::Inet6
+                Family::Inet6
             });
         }
     }
     family.unwrap_or_else(|| {
-        let mut fams = servers.iter().map(|(a, ..)| IpFamily::of(a));
-        let first = fams.next().unwrap_or(IpFamily::Inet);
+        let mut fams = servers.iter().map(|(a, ..)| Family::of(a));
+        let first = fams.next().unwrap_or(Family::Inet);
         if fams.all(|f| f == first) {
             first
         } else {
-            IpFamily::Inet
+            Family::Inet
         }
     })
 }
@@ -209,7 +207,7 @@ fn family(
 /// the granularity read for the family.
 fn persistence(
     d: &VsDraft,
-    family: IpFamily,
+    family: Family,
     errors: &mut Vec<ConfigError>,
 ) -> (Option<u32>, Option<u32>) {
     let granularity = d
@@ -231,9 +229,9 @@ fn persistence(
 
 /// IPv4: a netmask, contiguous since it is kept as a prefix length
 /// (keepalived takes any); IPv6: a prefix length, 1 to 128 (pgr_handler).
-fn granularity_prefix(w: &Word, family: IpFamily) -> Result<u32, ConfigError> {
+fn granularity_prefix(w: &Word, family: Family) -> Result<u32, ConfigError> {
     match family {
-        IpFamily::Inet => {
+        Family::Inet => {
             let mask: std::net::Ipv4Addr = w.text.parse().map_err(|_| {
                 ConfigError::at(
                     &w.loc,
@@ -252,7 +250,7 @@ fn granularity_prefix(w: &Word, family: IpFamily) -> Result<u32, ConfigError> {
             }
             Ok(bits.leading_ones())
         }
-        IpFamily::Inet6 => {
+        Family::Inet6 => {
             if w.text.contains('.') {
                 return Err(ConfigError::at(
                     &w.loc,
@@ -405,7 +403,7 @@ fn real_servers(
 /// sorry_server_lvs_method without it are errors.
 fn sorry_server(
     d: &VsDraft,
-    kind: LbKind,
+    kind: Forward,
     real_servers: &[RealServer],
     errors: &mut Vec<ConfigError>,
     warnings: &mut Vec<ConfigError>,
@@ -499,7 +497,7 @@ fn quorum(
 fn server_port(
     port: u16,
     port_word: Option<&Word>,
-    kind: LbKind,
+    kind: Forward,
     vs: &VsAddress,
     what: &str,
     warnings: &mut Vec<ConfigError>,
@@ -511,8 +509,8 @@ fn server_port(
     match (kind, vs_port) {
         // NAT may change the port; keepalived fills in the virtual server's
         // for real servers only, an operator expects it for sorry servers too.
-        (LbKind::Nat, Some(vp)) if port == 0 => vp,
-        (LbKind::Nat, _) => port,
+        (Forward::Masq, Some(vp)) if port == 0 => vp,
+        (Forward::Masq, _) => port,
         (_, None) => {
             if let (Some(w), true) = (port_word, port != 0) {
                 warnings.push(ConfigError::at(
