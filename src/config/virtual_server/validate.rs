@@ -123,22 +123,7 @@ fn family(
     sorry_kind: Forward,
     errors: &mut Vec<ConfigError>,
 ) -> Family {
-    let mut family = match (&d.address, d.ip_family) {
-        (VsAddress::Addr { addr, .. }, Some((f, w))) if f != Family::of(addr) => {
-            errors.push(ConfigError::at(
-                &w.loc,
-                format!(
-                    "ip_family {}: the virtual server's address {addr} is {}",
-                    w.text,
-                    Family::of(addr)
-                ),
-            ));
-            Some(Family::of(addr))
-        }
-        (VsAddress::Addr { addr, .. }, _) => Some(Family::of(addr)),
-        (VsAddress::Fwmark(_), f) => f.map(|(f, _)| f),
-    };
-    let mut servers: Vec<(IpAddr, Forward, &Word, &str)> = d
+    let mut servers: Vec<Server> = d
         .real_servers
         .iter()
         .map(|rs| {
@@ -153,15 +138,63 @@ fn family(
     if let Some(s) = &d.sorry {
         servers.push((s.addr, sorry_kind, s.addr_word, "sorry server"));
     }
+    let mut family = declared_family(d, errors);
+    one_family(&servers, &mut family, errors);
+    if family.is_none() {
+        if let Some(g) = d.granularity {
+            family = Some(if g.text.contains('.') {
+                Family::Inet
+            } else {
+                Family::Inet6
+            });
+        }
+    }
+    family.unwrap_or_else(|| {
+        let mut fams = servers.iter().map(|(a, ..)| Family::of(a));
+        let first = fams.next().unwrap_or(Family::Inet);
+        if fams.all(|f| f == first) {
+            first
+        } else {
+            Family::Inet
+        }
+    })
+}
+
+/// A real or sorry server: its address, forwarding, word, and what it is.
+type Server<'a> = (IpAddr, Forward, &'a Word, &'static str);
+
+/// The family of the address, which ip_family must agree with, or of a
+/// fwmark service's ip_family.
+fn declared_family(d: &VsDraft, errors: &mut Vec<ConfigError>) -> Option<Family> {
+    match (&d.address, d.ip_family) {
+        (VsAddress::Addr { addr, .. }, Some((f, w))) if f != Family::of(addr) => {
+            errors.push(ConfigError::at(
+                &w.loc,
+                format!(
+                    "ip_family {}: the virtual server's address {addr} is {}",
+                    w.text,
+                    Family::of(addr)
+                ),
+            ));
+            Some(Family::of(addr))
+        }
+        (VsAddress::Addr { addr, .. }, _) => Some(Family::of(addr)),
+        (VsAddress::Fwmark(_), f) => f.map(|(f, _)| f),
+    }
+}
+
+/// The servers not tunnelled are of the service's family; the first sets
+/// it when nothing else has.
+fn one_family(servers: &[Server], family: &mut Option<Family>, errors: &mut Vec<ConfigError>) {
     let mut family_from: Option<&Word> = None;
-    for (addr, kind, w, what) in &servers {
-        if *kind == Forward::Tunnel {
+    for &(addr, kind, w, what) in servers {
+        if kind == Forward::Tunnel {
             continue;
         }
-        let f = Family::of(addr);
-        match family {
+        let f = Family::of(&addr);
+        match *family {
             None => {
-                family = Some(f);
+                *family = Some(f);
                 family_from = Some(w);
             }
             Some(vf) if vf != f => {
@@ -183,24 +216,6 @@ fn family(
             Some(_) => {}
         }
     }
-    if family.is_none() {
-        if let Some(g) = d.granularity {
-            family = Some(if g.text.contains('.') {
-                Family::Inet
-            } else {
-                Family::Inet6
-            });
-        }
-    }
-    family.unwrap_or_else(|| {
-        let mut fams = servers.iter().map(|(a, ..)| Family::of(a));
-        let first = fams.next().unwrap_or(Family::Inet);
-        if fams.all(|f| f == first) {
-            first
-        } else {
-            Family::Inet
-        }
-    })
 }
 
 /// persistence_timeout and persistence_granularity (as a prefix length),
