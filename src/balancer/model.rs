@@ -19,8 +19,8 @@
 //!
 //! No I/O here: the daemon reports verdicts and applies the plan.
 
-use crate::config::{Checker, LbKind, Protocol, VirtualServer, VsAddress};
-use crate::ipvs::{self, Dest, Family, Forward, Persistence, Service, ServiceKey};
+use crate::config::{Checker, VirtualServer, VsAddress};
+use crate::ipvs::{Dest, Persistence, Service, ServiceKey};
 
 /// A real server: (virtual server, real server) indexes in the config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -250,15 +250,12 @@ impl Balancer {
         let cfg = &self.config[vs];
         let key = match cfg.address {
             VsAddress::Addr { addr, port } => ServiceKey::Addr {
-                protocol: protocol(cfg.protocol),
+                protocol: cfg.protocol,
                 addr,
                 port,
             },
             VsAddress::Fwmark(mark) => ServiceKey::Fwmark {
-                family: match cfg.family() {
-                    crate::config::IpFamily::Inet => Family::Inet,
-                    crate::config::IpFamily::Inet6 => Family::Inet6,
-                },
+                family: cfg.family(),
                 mark,
             },
         };
@@ -290,7 +287,7 @@ impl Balancer {
             } else {
                 continue;
             };
-            let mut d = Dest::new(rs.addr, rs.port, forward(rs.lb_kind), weight);
+            let mut d = Dest::new(rs.addr, rs.port, rs.lb_kind, weight);
             d.upper_threshold = rs.uthreshold;
             d.lower_threshold = rs.lthreshold;
             out.push(d);
@@ -314,7 +311,7 @@ impl Balancer {
                 Some(_) => {}
                 None => {
                     if let Some(w) = weight {
-                        out.push(Dest::new(sorry.addr, sorry.port, forward(kind), w));
+                        out.push(Dest::new(sorry.addr, sorry.port, kind, w));
                     }
                 }
             }
@@ -356,26 +353,11 @@ fn same_service(a: &VirtualServer, b: &VirtualServer) -> bool {
     a.address == b.address && a.protocol == b.protocol
 }
 
-pub fn protocol(p: Protocol) -> ipvs::Protocol {
-    match p {
-        Protocol::Tcp => ipvs::Protocol::Tcp,
-        Protocol::Udp => ipvs::Protocol::Udp,
-        Protocol::Sctp => ipvs::Protocol::Sctp,
-    }
-}
-
-pub fn forward(k: LbKind) -> Forward {
-    match k {
-        LbKind::Nat => Forward::Masq,
-        LbKind::Dr => Forward::Route,
-        LbKind::Tun => Forward::Tunnel,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::ipvs::Forward;
     use std::path::Path;
 
     fn balancer(text: &str) -> Balancer {

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use super::global_defs::{script, Script};
 use super::parse::{ConfigError, Location, Statement, Word};
-use super::words;
+use super::words::{self, MICROSECOND};
 
 /// One health checker of a real server. A real server is up when all its
 /// checkers pass and goes down on the first failing one.
@@ -138,8 +138,11 @@ impl Timing {
     pub(crate) fn keyword(&mut self, st: &Statement, retry_min: u32) -> Result<bool, ConfigError> {
         match st.keyword.text.as_str() {
             "connect_timeout" => {
-                self.connect_timeout =
-                    Some(words::timer(words::one(st)?, false, MAX_CONNECT_TIMEOUT)?)
+                self.connect_timeout = Some(words::seconds(
+                    words::one(st)?,
+                    MICROSECOND,
+                    MAX_CONNECT_TIMEOUT,
+                )?)
             }
             "retry" => {
                 self.retry = Some(words::ranged(
@@ -150,11 +153,14 @@ impl Timing {
                 )?)
             }
             "delay_before_retry" => {
-                self.delay_before_retry = Some(words::timer(words::one(st)?, true, MAX_TIMER)?)
+                self.delay_before_retry =
+                    Some(words::seconds(words::one(st)?, Duration::ZERO, MAX_TIMER)?)
             }
-            "warmup" => self.warmup = Some(words::timer(words::one(st)?, true, MAX_TIMER)?),
+            "warmup" => {
+                self.warmup = Some(words::seconds(words::one(st)?, Duration::ZERO, MAX_TIMER)?)
+            }
             "delay_loop" => {
-                self.delay_loop = Some(words::timer(words::one(st)?, false, MAX_TIMER)?)
+                self.delay_loop = Some(words::seconds(words::one(st)?, MICROSECOND, MAX_TIMER)?)
             }
             _ => return Ok(false),
         }

@@ -118,7 +118,7 @@ impl GlobalDefs {
             "notify_node" => self.notify_node = Some(script(words::one(st)?)?),
             "notify_node_timeout" => {
                 self.notify_node_timeout =
-                    words::seconds(words::one(st)?, Duration::from_millis(10))?
+                    words::seconds(words::one(st)?, Duration::from_millis(10), Duration::MAX)?
             }
             "state_dump_file" => self.state_dump_file = absolute(words::one(st)?)?,
             "events_rcv_bufs" => {
@@ -403,6 +403,25 @@ mod tests {
                 .contains("t.conf:2:15: a '\\' at the end of the script has nothing to escape"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn notify_node_timeout_is_keepalived_s_decimal_seconds_from_10_ms() {
+        let c = load("global_defs {\n  notify_node_timeout 0.01\n}\n").unwrap();
+        assert_eq!(c.global.notify_node_timeout, Duration::from_millis(10));
+        let e = load(
+            "global_defs {\n  notify_node_timeout 0.009\n  notify_node_timeout 1e3\n  notify_node_timeout 1.0000001\n}\n",
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        for want in [
+            "t.conf:2:23: 0.009 s is too short: at least 0.01 s",
+            "t.conf:3:23: '1e3' is not a number of seconds (e.g. 3 or 0.5, at most six decimals)",
+            "t.conf:4:23: '1.0000001' is not a number of seconds",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in:\n{text}");
+        }
+        assert_eq!(e.0.len(), 3, "{text}");
     }
 
     #[test]

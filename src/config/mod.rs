@@ -12,9 +12,7 @@ use std::path::{Path, PathBuf};
 pub use checker::{Checker, CiLinuxCheck, MiscCheck, TcpCheck};
 pub use global_defs::{GlobalDefs, Script};
 pub use parse::{ConfigError, Location, Statement, Word};
-pub use virtual_server::{
-    IpFamily, LbKind, Protocol, RealServer, SorryServer, VirtualServer, VsAddress,
-};
+pub use virtual_server::{RealServer, SorryServer, VirtualServer, VsAddress};
 
 /// Where afclusterd looks for its configuration unless told (-f).
 pub const DEFAULT_PATH: &str = "/etc/afclusterd/afclusterd.conf";

@@ -57,29 +57,6 @@ pub fn number<T: FromStr>(w: &Word, what: &str) -> Result<T, ConfigError> {
         .map_err(|_| ConfigError::at(&w.loc, format!("'{}' is not a valid {what}", w.text)))
 }
 
-/// Seconds, with decimals as keepalived allows ("1.5"); at least `min`.
-pub fn seconds(w: &Word, min: Duration) -> Result<Duration, ConfigError> {
-    let bad = || {
-        ConfigError::at(
-            &w.loc,
-            format!("'{}' is not a number of seconds (e.g. 3 or 0.5)", w.text),
-        )
-    };
-    let s: f64 = w.text.parse().map_err(|_| bad())?;
-    let d = Duration::try_from_secs_f64(s).map_err(|_| bad())?;
-    if d < min {
-        return Err(ConfigError::at(
-            &w.loc,
-            format!(
-                "{} s is too short: at least {} s",
-                w.text,
-                min.as_secs_f64()
-            ),
-        ));
-    }
-    Ok(d)
-}
-
 /// An octal file mode such as 0660.
 pub fn mode(w: &Word) -> Result<u32, ConfigError> {
     u32::from_str_radix(&w.text, 8)
@@ -135,9 +112,17 @@ pub fn flag(st: &Statement) -> Result<bool, ConfigError> {
     }
 }
 
-/// keepalived's TIMER (`read_timer` in lib/parser.c): seconds with up to
-/// six decimals, from 0 (if `zero_ok`, else from 1 µs) to `max`.
-pub fn timer(w: &Word, zero_ok: bool, max: Duration) -> Result<Duration, ConfigError> {
+/// The smallest duration [`seconds`] reads other than 0 (keepalived's
+/// TIMER_HZ is 1,000,000): as `min`, "more than 0".
+pub const MICROSECOND: Duration = Duration::from_micros(1);
+
+/// keepalived's decimal seconds (lib/parser.c: `read_timer` and
+/// `read_decimal_unsigned_strvec`, both read_decimal_unsigned_long_func,
+/// here with six decimals): digits with an optional decimal point, at
+/// most six decimals, no sign, from `min` to `max`; a `min` of
+/// [`MICROSECOND`] refuses only 0. keepalived rounds extra decimals with
+/// a warning; here they are an error. Every keyword in seconds uses it.
+pub fn seconds(w: &Word, min: Duration, max: Duration) -> Result<Duration, ConfigError> {
     let bad = || {
         ConfigError::at(
             &w.loc,
@@ -159,11 +144,17 @@ pub fn timer(w: &Word, zero_ok: bool, max: Duration) -> Result<Duration, ConfigE
     };
     let micros: u32 = format!("{frac:0<6}").parse().map_err(|_| bad())?;
     let d = Duration::new(secs, micros * 1000);
-    if d.is_zero() && !zero_ok {
-        return Err(ConfigError::at(
-            &w.loc,
-            format!("{} s: must be more than 0", w.text),
-        ));
+    if d < min {
+        let msg = if min <= MICROSECOND {
+            format!("{} s: must be more than 0", w.text)
+        } else {
+            format!(
+                "{} s is too short: at least {} s",
+                w.text,
+                min.as_secs_f64()
+            )
+        };
+        return Err(ConfigError::at(&w.loc, msg));
     }
     if d > max {
         return Err(ConfigError::at(
