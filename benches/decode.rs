@@ -10,9 +10,10 @@
 use std::hint::black_box;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use afcluster::client::decode_reply;
 use afcluster::listener::decode_event;
 use afcluster::message::AfcMessage;
-use afcluster::netlink::{decode_reply, split_messages, Reply};
+use afcluster::netlink::{split_messages, Reply};
 use afcluster::{uapi, NodeReply, Notification};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use netlink_packet_core::{

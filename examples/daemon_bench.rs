@@ -167,24 +167,21 @@ struct Stopped(i32);
 
 impl Stopped {
     fn new(pid: i32) -> std::io::Result<Stopped> {
-        signal(pid, libc::SIGSTOP)?;
+        signal(pid, rustix::process::Signal::STOP)?;
         Ok(Stopped(pid))
     }
 }
 
 impl Drop for Stopped {
     fn drop(&mut self) {
-        let _ = signal(self.0, libc::SIGCONT);
+        let _ = signal(self.0, rustix::process::Signal::CONT);
     }
 }
 
-fn signal(pid: i32, sig: i32) -> std::io::Result<()> {
-    // SAFETY: plain syscall.
-    if unsafe { libc::kill(pid, sig) } == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+fn signal(pid: i32, sig: rustix::process::Signal) -> std::io::Result<()> {
+    let pid = rustix::process::Pid::from_raw(pid)
+        .ok_or_else(|| std::io::Error::other(format!("not a process id: {pid}")))?;
+    Ok(rustix::process::kill_process(pid, sig)?)
 }
 
 fn rss_kib(pid: i32) -> Result<u64, Box<dyn std::error::Error>> {

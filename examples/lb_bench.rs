@@ -200,8 +200,7 @@ fn usage(pids: &[u32]) -> Result<(u64, u64), Box<dyn std::error::Error>> {
 }
 
 fn ticks() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).unwrap_or(100)
+    rustix::param::clock_ticks_per_second()
 }
 
 fn splitmix(x: u64) -> u64 {

@@ -3,13 +3,15 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use netlink_packet_core::NLM_F_DUMP_INTR;
+use netlink_packet_core::{NetlinkHeader, ParseableParametrized, NLM_F_DUMP_INTR};
+use netlink_packet_generic::GenlHeader;
 
 use crate::error::{Error, Result};
 use crate::message::{
     cmd, family_name, node_new_attrs, node_set_attrs, AfcMessage, ClusterAttr, EventAttr, NodeAttr,
 };
-use crate::netlink::{self, FamilyInfo, GenlSocket};
+use crate::netlink::genl::{self, FamilyInfo, GenlSocket};
+use crate::netlink::Reply;
 use crate::types::{ClusterInfo, Event, EventKind, Node, NodeChange, NodeReply};
 
 /// How long a request waits for the kernel's answer. The kernel answers at
@@ -46,6 +48,22 @@ pub struct Snapshot {
     pub local_node: u32,
 }
 
+/// Decode one message of the reply to an afcluster request (sequence
+/// `seq`, bytes `request`), as `Client` reads them: a kernel error becomes
+/// the `Error` it means, naming the request's attribute it points at. None
+/// when the message belongs to another request.
+pub fn decode_reply<F>(
+    header: &NetlinkHeader,
+    bytes: &[u8],
+    seq: u32,
+    request: &[u8],
+) -> Result<Option<Reply<F>>>
+where
+    F: ParseableParametrized<[u8], GenlHeader> + std::fmt::Debug,
+{
+    genl::decode_reply(header, bytes, seq).map_err(|e| Error::of_request(e, request))
+}
+
 /// A request socket. Requests are synchronous: the kernel answers
 /// immediately, and events are read on a separate `EventListener` socket
 /// so that replies and notifications never mix.
@@ -60,7 +78,7 @@ impl Client {
     pub fn connect() -> Result<Client> {
         let mut sock = GenlSocket::new()?;
         sock.set_read_timeout(REQUEST_TIMEOUT)?;
-        let family = netlink::resolve_family(&mut sock, family_name())?.ok_or(Error::NotLoaded)?;
+        let family = genl::resolve_family(&mut sock, family_name())?.ok_or(Error::NotLoaded)?;
         Ok(Client { sock, family })
     }
 
@@ -80,8 +98,9 @@ impl Client {
         &mut self,
         req: AfcMessage,
         dump: bool,
-    ) -> Result<Vec<(netlink_packet_core::NetlinkHeader, AfcMessage)>> {
-        netlink::transact(&mut self.sock, self.family.id, req, dump).map_err(|e| match e {
+    ) -> Result<Vec<(NetlinkHeader, AfcMessage)>> {
+        let sent = self.sock.send(self.family.id, req, dump)?;
+        genl::receive(&self.sock, &sent).map_err(|e| match Error::of_request(e, &sent.bytes) {
             // A family that vanished mid-session: the module was unloaded.
             Error::NotFound(k) if k.message.is_none() && k.attr.is_none() => Error::NotLoaded,
             e => e,

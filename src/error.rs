@@ -2,7 +2,8 @@
 
 use std::io;
 
-use crate::message::{AddrAttr, ClusterAttr, EventAttr, NodeAttr, RequestAttr};
+use crate::message::{request_attr_of, AddrAttr, ClusterAttr, EventAttr, NodeAttr, RequestAttr};
+use crate::netlink::NlError;
 
 /// Linux errno values the library gives a meaning to.
 mod errno {
@@ -116,6 +117,22 @@ impl Error {
         }
     }
 
+    /// The transport's error for the afcluster request whose bytes are
+    /// `request`, with the kernel's extack offset decoded as the request's
+    /// attribute.
+    pub fn of_request(e: NlError, request: &[u8]) -> Error {
+        match e {
+            NlError::Kernel(r) => Error::from_kernel(KernelError {
+                errno: r.errno,
+                attr: r.offset.and_then(|o| request_attr_of(request, o)),
+                message: r.message,
+            }),
+            NlError::Timeout => Error::Timeout,
+            NlError::Decode(s) => Error::Decode(s),
+            NlError::Io(e) => Error::Io(e),
+        }
+    }
+
     /// An EVENT_GET's error in its terms: ERANGE is `HistoryGone`, ESTALE
     /// `Stale`; anything else as it was.
     pub fn of_event_get(self) -> Error {
@@ -137,6 +154,14 @@ impl Error {
             Error::Io(e) => e.raw_os_error(),
             _ => None,
         }
+    }
+}
+
+/// A transport error of a request that is not the afcluster family's
+/// (nlctrl's): no attribute to name.
+impl From<NlError> for Error {
+    fn from(e: NlError) -> Self {
+        Error::of_request(e, &[])
     }
 }
 

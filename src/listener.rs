@@ -13,7 +13,8 @@ use netlink_packet_generic::GenlMessage;
 use crate::client::REQUEST_TIMEOUT;
 use crate::error::{Error, Result};
 use crate::message::{events_group_name, family_name, AfcMessage};
-use crate::netlink::{self, FamilyInfo, GenlSocket, GENL_ID_CTRL};
+use crate::netlink::genl::{self, FamilyInfo, GenlSocket, GENL_ID_CTRL};
+use crate::netlink::split_messages;
 use crate::types::Event;
 
 /// What a listener reads.
@@ -48,20 +49,20 @@ impl EventListener {
     pub fn new(rcvbuf: Option<usize>) -> Result<EventListener> {
         let sock = GenlSocket::new()?;
         if let Some(n) = rcvbuf {
-            sock.sock.set_rx_buf_sz(n)?;
+            sock.socket().set_rx_buf_sz(n)?;
         }
         // Requests go over a socket of their own, so that no notification
         // is consumed while waiting for a reply.
         let mut req = GenlSocket::new()?;
         req.set_read_timeout(REQUEST_TIMEOUT)?;
-        let ctrl = netlink::resolve_family(&mut req, "nlctrl")?
+        let ctrl = genl::resolve_family(&mut req, "nlctrl")?
             .ok_or_else(|| io::Error::other("the kernel has no nlctrl family"))?;
         let notify = ctrl
             .group("notify")
             .ok_or_else(|| io::Error::other("nlctrl has no notify group"))?;
         // Join nlctrl first: the family appearing after this is noticed.
-        sock.sock.add_membership(notify)?;
-        let family = netlink::resolve_family(&mut req, family_name())?;
+        sock.socket().add_membership(notify)?;
+        let family = genl::resolve_family(&mut req, family_name())?;
         let mut listener = EventListener {
             sock,
             req,
@@ -70,7 +71,7 @@ impl EventListener {
         if let Some(f) = family {
             listener.join(f)?;
         }
-        listener.sock.sock.set_non_blocking(true)?;
+        listener.sock.socket().set_non_blocking(true)?;
         Ok(listener)
     }
 
@@ -81,7 +82,7 @@ impl EventListener {
 
     /// The receive buffer the kernel granted.
     pub fn rcvbuf(&self) -> Result<usize> {
-        Ok(self.sock.sock.get_rx_buf_sz()?)
+        Ok(self.sock.socket().get_rx_buf_sz()?)
     }
 
     fn join(&mut self, f: FamilyInfo) -> Result<()> {
@@ -92,7 +93,7 @@ impl EventListener {
                 events_group_name()
             ))
         })?;
-        self.sock.sock.add_membership(group)?;
+        self.sock.socket().add_membership(group)?;
         self.family = Some(f);
         Ok(())
     }
@@ -126,7 +127,7 @@ impl EventListener {
     /// answers "not loaded" while the listener thinks otherwise is another
     /// such moment.
     pub fn recheck(&mut self, out: &mut Vec<Notification>) -> Result<bool> {
-        let now = netlink::resolve_family(&mut self.req, family_name())?;
+        let now = genl::resolve_family(&mut self.req, family_name())?;
         if now.as_ref().map(|f| f.id) == self.family.as_ref().map(|f| f.id) {
             return Ok(false);
         }
@@ -141,10 +142,10 @@ impl EventListener {
     }
 
     fn decode(&mut self, buf: &[u8], out: &mut Vec<Notification>) -> Result<()> {
-        let msgs = match netlink::split_messages(buf) {
+        let msgs = match split_messages(buf) {
             Ok(m) => m,
             Err(e) => {
-                out.push(Notification::Malformed(e.to_string()));
+                out.push(Notification::Malformed(Error::from(e).to_string()));
                 return Ok(());
             }
         };
@@ -216,14 +217,14 @@ pub fn decode_event(bytes: &[u8]) -> Notification {
 
 impl Source for EventListener {
     fn register(&mut self, r: &Registry, t: Token, i: Interest) -> io::Result<()> {
-        self.sock.sock.register(r, t, i)
+        self.sock.socket_mut().register(r, t, i)
     }
 
     fn reregister(&mut self, r: &Registry, t: Token, i: Interest) -> io::Result<()> {
-        self.sock.sock.reregister(r, t, i)
+        self.sock.socket_mut().reregister(r, t, i)
     }
 
     fn deregister(&mut self, r: &Registry) -> io::Result<()> {
-        self.sock.sock.deregister(r)
+        self.sock.socket_mut().deregister(r)
     }
 }

@@ -12,11 +12,13 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use netlink_packet_core::{
-    parse_string, parse_u32, parse_u64, DecodeError, DefaultNla, Emitable, Nla, NlaBuffer,
-    NlasIterator, Parseable, ParseableParametrized, NLA_TYPE_MASK,
+    parse_string, parse_u32, parse_u64, DecodeError, DefaultNla, Emitable, NetlinkBuffer, Nla,
+    NlaBuffer, NlasIterator, Parseable, ParseableParametrized, NLA_TYPE_MASK,
 };
 use netlink_packet_generic::{GenlFamily, GenlHeader};
 
+use crate::netlink::genl::{GENL_HDRLEN, GENL_ID_CTRL};
+use crate::netlink::NLMSG_HDRLEN;
 use crate::types::{Cause, ClusterInfo, Event, EventKind, Node, NodeChange, NodeReply, NodeState};
 use crate::uapi;
 
@@ -985,6 +987,23 @@ pub fn request_attr_at(cmd: u8, attrs: &[u8], offset: usize) -> Option<RequestAt
         AttrSet::Unknown => return None,
     };
     attr_at(walk, attrs, offset)
+}
+
+/// The attribute of `request` (an afcluster request: a whole netlink
+/// message, as sent) that starts at byte `offset`, where the kernel's
+/// extack offset points (NLMSGERR_ATTR_OFFS counts from the netlink header).
+pub fn request_attr_of(request: &[u8], offset: usize) -> Option<RequestAttr> {
+    let start = NLMSG_HDRLEN + GENL_HDRLEN;
+    if offset < start || offset >= request.len() {
+        return None;
+    }
+    let header = NetlinkBuffer::new_checked(request).ok()?;
+    if header.message_type() == GENL_ID_CTRL {
+        return None;
+    }
+    let end = (header.length() as usize).min(request.len());
+    let cmd = *request.get(NLMSG_HDRLEN)?;
+    request_attr_at(cmd, request.get(start..end)?, offset - start)
 }
 
 fn attr_at(walk: Walk, buf: &[u8], offset: usize) -> Option<RequestAttr> {

@@ -18,12 +18,13 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use afcluster::client::decode_reply;
 use afcluster::listener::decode_event;
 use afcluster::message::{
     cmd, node_new_attrs, node_set_attrs, AddrAttr, AfcMessage, Attrs, ClusterAttr, EventAttr,
     NodeAttr, RequestAttr,
 };
-use afcluster::netlink::{decode_reply, split_messages, Reply};
+use afcluster::netlink::{split_messages, Reply};
 use afcluster::uapi;
 use afcluster::{
     Cause, ClusterInfo, Error, Event, EventKind, KernelError, Node, NodeChange, NodeReply,

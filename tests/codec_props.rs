@@ -6,12 +6,13 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use afcluster::client::decode_reply;
 use afcluster::listener::decode_event;
 use afcluster::message::{
     cluster_attrs, cmd, event_attrs, node_new_attrs, node_reply_attrs, node_set_attrs,
     request_attr_at, AfcMessage, Attrs, ClusterAttr, EventAttr, NodeAttr, RequestAttr,
 };
-use afcluster::netlink::{decode_reply, split_messages, Reply};
+use afcluster::netlink::{split_messages, Reply};
 use afcluster::{
     Cause, ClusterInfo, Event, EventKind, Node, NodeChange, NodeReply, NodeState, Notification,
 };

@@ -1,13 +1,12 @@
 //! The blocking IPVS request client.
 
-use std::io;
 use std::net::IpAddr;
 
 use super::error::IpvsError;
 use super::types::{Change, Dest, DestEntry, Info, Service, ServiceKey};
 use super::wire::{self, IpvsMessage};
 use crate::client::REQUEST_TIMEOUT;
-use crate::netlink::{self, FamilyInfo, GenlSocket};
+use crate::netlink::genl::{self, FamilyInfo, GenlSocket};
 
 /// A socket for IPVS requests. Each call waits for the kernel's answer
 /// (at most [`REQUEST_TIMEOUT`], like [`crate::Client`]).
@@ -18,7 +17,7 @@ pub struct Ipvs {
 }
 
 fn resolve(sock: &mut GenlSocket) -> Result<Option<FamilyInfo>, IpvsError> {
-    netlink::resolve_family(sock, wire::family_name()).map_err(IpvsError::from_netlink)
+    genl::resolve_family(sock, wire::family_name()).map_err(IpvsError::from_netlink)
 }
 
 impl Ipvs {
@@ -38,22 +37,10 @@ impl Ipvs {
     }
 
     fn call_once(&mut self, msg: IpvsMessage, dump: bool) -> Result<Vec<IpvsMessage>, IpvsError> {
-        let (seq, req) = self
-            .sock
-            .send(self.family.id, msg, dump)
-            .map_err(IpvsError::from_netlink)?;
-        let mut out = Vec::new();
-        loop {
-            let buf = self.sock.recv().map_err(|e| match e.kind() {
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => IpvsError::Timeout,
-                _ => IpvsError::Io(e),
-            })?;
-            let (msgs, done) = wire::read_replies(&buf, seq, &req)?;
-            out.extend(msgs.into_iter().map(|(_, m)| m));
-            if done {
-                return Ok(out);
-            }
-        }
+        let sent = self.sock.send(self.family.id, msg, dump)?;
+        let replies = genl::receive::<IpvsMessage>(&self.sock, &sent)
+            .map_err(|e| wire::classify(&sent.bytes, e))?;
+        Ok(replies.into_iter().map(|(_, m)| m).collect())
     }
 
     fn call(&mut self, msg: IpvsMessage, dump: bool) -> Result<Vec<IpvsMessage>, IpvsError> {

@@ -2,6 +2,8 @@
 
 use std::io;
 
+use crate::netlink::NlError;
+
 /// What went wrong with an IPVS request.
 #[derive(Debug, thiserror::Error)]
 pub enum IpvsError {
@@ -91,31 +93,22 @@ impl IpvsError {
         }
     }
 
-    /// Classify an answer of the shared netlink layer.
-    pub(crate) fn from_netlink(e: crate::Error) -> IpvsError {
-        use crate::Error as E;
+    /// Classify an answer of the netlink transport.
+    pub(crate) fn from_netlink(e: NlError) -> IpvsError {
         match e {
-            E::NotLoaded => IpvsError::NotAvailable,
-            E::PermissionDenied(_) => IpvsError::PermissionDenied,
-            E::NotFound(_) => IpvsError::NotFound,
-            E::Kernel(k) => match k.errno {
+            NlError::Kernel(k) => match k.errno {
+                libc::EPERM => IpvsError::PermissionDenied,
+                libc::ENOENT | libc::ESRCH => IpvsError::NotFound,
                 libc::EEXIST => IpvsError::Exists,
-                libc::ESRCH => IpvsError::NotFound,
+                // IpvsError names no request attribute: the offset goes.
                 errno => IpvsError::Kernel {
                     errno,
                     message: k.message,
                 },
             },
-            // The afcluster request attribute the shared layer decodes from
-            // an extack offset means nothing here: only errno and message.
-            E::HistoryGone(k) => IpvsError::Kernel {
-                errno: k.errno,
-                message: k.message,
-            },
-            E::Timeout => IpvsError::Timeout,
-            E::Decode(s) => IpvsError::Decode(s),
-            E::Io(e) => IpvsError::Io(e),
-            other => IpvsError::Decode(other.to_string()),
+            NlError::Timeout => IpvsError::Timeout,
+            NlError::Decode(s) => IpvsError::Decode(s),
+            NlError::Io(e) => IpvsError::Io(e),
         }
     }
 }

@@ -35,7 +35,8 @@ use super::types::{
     Persistence, Protocol, SchedFlags, Service, ServiceKey, Tunnel, TunnelKind,
 };
 use super::uapi;
-use crate::netlink::{self, Reply};
+use crate::netlink::genl;
+use crate::netlink::{split_messages, NlError, Reply};
 
 /// Command numbers, as u8, named after the header's IPVS_CMD_*.
 pub mod cmd {
@@ -701,8 +702,8 @@ pub fn read_replies(
     request: &[u8],
 ) -> Result<(Vec<(NetlinkHeader, IpvsMessage)>, bool), IpvsError> {
     let mut out = Vec::new();
-    for (header, bytes) in netlink::split_messages(datagram).map_err(IpvsError::from_netlink)? {
-        match netlink::decode_reply::<IpvsMessage>(&header, bytes, seq, request)
+    for (header, bytes) in split_messages(datagram)? {
+        match genl::decode_reply::<IpvsMessage>(&header, bytes, seq)
             .map_err(|e| classify(request, e))?
         {
             None => {}
@@ -715,8 +716,8 @@ pub fn read_replies(
 
 /// The IpvsError a kernel error means for this request: ENOENT on adding
 /// or editing a service is about its scheduler or persistence engine.
-fn classify(request: &[u8], e: crate::Error) -> IpvsError {
-    if let crate::Error::NotFound(_) = e {
+pub(crate) fn classify(request: &[u8], e: NlError) -> IpvsError {
+    if matches!(&e, NlError::Kernel(k) if k.errno == libc::ENOENT) {
         if let Ok(req) = parse_message(request) {
             if req.cmd == cmd::NEW_SERVICE || req.cmd == cmd::SET_SERVICE {
                 let nest = req.service_nest().unwrap_or_default();

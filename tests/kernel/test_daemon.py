@@ -19,7 +19,7 @@ from daemon import (CLI, DAEMON, STORM, Daemon, reflected, storm,
 
 pytestmark = pytest.mark.skipif(
     not all(os.path.exists(p) for p in (DAEMON, CLI, STORM)),
-    reason="build with: cargo build --release --bins --examples")
+    reason="build with: cargo build --release --workspace --bins --examples")
 
 
 @pytest.fixture

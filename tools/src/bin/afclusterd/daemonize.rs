@@ -5,7 +5,6 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
 
 /// The child's end: report readiness or the reason it failed.
 pub struct Readiness(File);
@@ -23,22 +22,14 @@ impl Readiness {
 /// Fork. Returns in the child only; the parent exits with the child's
 /// verdict. Must run before any thread or socket is created.
 pub fn daemonize(keep_stderr: bool) -> io::Result<Readiness> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 fills the array on success.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: both descriptors were just created and are owned here.
-    let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    // SAFETY: single-threaded at this point.
+    let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    // SAFETY: single-threaded at this point. libc's fork, as rustix's
+    // (runtime::kernel_fork) skips libc's atfork handlers.
     match unsafe { libc::fork() } {
         -1 => Err(io::Error::last_os_error()),
         0 => {
             drop(rd);
-            // SAFETY: plain syscalls in the child.
-            if unsafe { libc::setsid() } < 0 {
-                return Err(io::Error::last_os_error());
-            }
+            rustix::process::setsid()?;
             std::env::set_current_dir("/")?;
             detach_stdio(keep_stderr)?;
             Ok(Readiness(File::from(wr)))
@@ -64,12 +55,10 @@ pub fn daemonize(keep_stderr: bool) -> io::Result<Readiness> {
 
 fn detach_stdio(keep_stderr: bool) -> io::Result<()> {
     let null = File::options().read(true).write(true).open("/dev/null")?;
-    let last = if keep_stderr { 2 } else { 3 };
-    for fd in 0..last {
-        // SAFETY: dup2 onto the standard descriptors.
-        if unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), fd) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
+    rustix::stdio::dup2_stdin(&null)?;
+    rustix::stdio::dup2_stdout(&null)?;
+    if !keep_stderr {
+        rustix::stdio::dup2_stderr(&null)?;
     }
     Ok(())
 }

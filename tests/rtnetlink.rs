@@ -1,0 +1,67 @@
+//! The netlink transport serves any protocol, not only generic netlink:
+//! rtnetlink requests (netlink-packet-route's messages) through the same
+//! socket, framing and reply loop. Needs no privilege and no module: every
+//! network namespace has "lo".
+
+use std::time::Duration;
+
+use afcluster::netlink::{transact, NlError, NlSocket};
+use netlink_packet_core::NLM_F_DUMP;
+use netlink_packet_route::link::{LinkAttribute, LinkMessage};
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_sys::protocols::NETLINK_ROUTE;
+
+fn route_socket() -> NlSocket {
+    let sock = NlSocket::new(NETLINK_ROUTE).expect("a NETLINK_ROUTE socket");
+    sock.set_read_timeout(Duration::from_secs(5)).unwrap();
+    sock
+}
+
+fn get_link(index: u32) -> RouteNetlinkMessage {
+    let mut m = LinkMessage::default();
+    m.header.index = index;
+    RouteNetlinkMessage::GetLink(m)
+}
+
+/// (index, name) of each RTM_NEWLINK among `replies`.
+fn links(
+    replies: &[(netlink_packet_core::NetlinkHeader, RouteNetlinkMessage)],
+) -> Vec<(u32, String)> {
+    replies
+        .iter()
+        .filter_map(|(_, m)| match m {
+            RouteNetlinkMessage::NewLink(l) => l.attributes.iter().find_map(|a| match a {
+                LinkAttribute::IfName(n) => Some((l.header.index, n.clone())),
+                _ => None,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn rtm_getlink_dump_finds_lo_and_a_do_request_gets_it_again() {
+    let mut sock = route_socket();
+    let replies = transact::<_, RouteNetlinkMessage>(&mut sock, get_link(0), NLM_F_DUMP)
+        .expect("RTM_GETLINK dump");
+    let all = links(&replies);
+    let (lo, _) = all
+        .iter()
+        .find(|(_, n)| n == "lo")
+        .unwrap_or_else(|| panic!("no lo among {all:?}"));
+
+    // A `do` request on the same socket: the next seq, its reply, then the
+    // ack transact asked for.
+    let replies =
+        transact::<_, RouteNetlinkMessage>(&mut sock, get_link(*lo), 0).expect("RTM_GETLINK of lo");
+    assert_eq!(links(&replies), [(*lo, "lo".to_string())]);
+}
+
+#[test]
+fn rtm_getlink_of_no_such_link_is_the_kernels_errno() {
+    let mut sock = route_socket();
+    match transact::<_, RouteNetlinkMessage>(&mut sock, get_link(0x7fff_fff0), 0) {
+        Err(NlError::Kernel(e)) => assert_eq!(e.errno, libc::ENODEV, "{e:?}"),
+        other => panic!("expected ENODEV, got {other:?}"),
+    }
+}
