@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::resync::ResyncStats;
+
 use crate::types::{Node, NodeState};
 
 /// Where the daemon listens unless configured otherwise.
@@ -34,30 +36,10 @@ pub const MAX_REQUEST: usize = 256;
 /// resync, so that an operator can see what the daemon went through.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counters {
-    /// Events applied to the reflection.
-    pub events: u64,
-    /// Events ignored because the reflection already held them (they
-    /// raced a dump or a replay).
-    pub events_old: u64,
-    /// Times the kernel dropped events for the daemon's socket (ENOBUFS).
-    pub losses: u64,
-    /// Sequence gaps seen without a loss report.
-    pub gaps: u64,
-    /// Undecodable messages.
-    pub malformed: u64,
-    /// Replays from the kernel's history (EVENT_GET) after a loss or gap.
-    pub replays: u64,
-    /// Events recovered by replays.
-    pub replayed_events: u64,
-    /// Full reloads of the table (NODE_GET dump): at start, after a module
-    /// reload, or when the history no longer reached back.
-    pub resyncs: u64,
-    /// Times the table turned out to be another instance (an event of it,
-    /// or a replay refused with ESTALE): it was replaced, and reloaded.
-    #[serde(default)]
-    pub replacements: u64,
-    /// Times the module went away.
-    pub module_unloads: u64,
+    /// How the reflection was kept exact (the library's follower's own
+    /// counts, as keys of this object).
+    #[serde(flatten)]
+    pub reflection: ResyncStats,
     /// Node state changes handed to the notify_node script.
     pub notify_runs: u64,
     /// Script runs that failed (could not start, non-zero exit, killed).
@@ -299,21 +281,22 @@ pub fn render_status(s: &Status, out: &mut impl Write) -> io::Result<()> {
     }
     writeln!(out, "nodes        {} ({} up)", r.nodes.len(), up)?;
     let c = &s.counters;
+    let k = &c.reflection;
     writeln!(
         out,
         "events       {} applied, {} already held, {} malformed",
-        c.events, c.events_old, c.malformed
+        k.events, k.events_old, k.malformed
     )?;
     writeln!(
         out,
         "recovery     {} losses, {} gaps, {} replays ({} events), {} resyncs, {} tables replaced, {} module unloads",
-        c.losses,
-        c.gaps,
-        c.replays,
-        c.replayed_events,
-        c.resyncs,
-        c.replacements,
-        c.module_unloads
+        k.losses,
+        k.gaps,
+        k.replays,
+        k.replayed_events,
+        k.resyncs,
+        k.replacements,
+        k.module_unloads
     )?;
     writeln!(
         out,
@@ -440,7 +423,10 @@ mod tests {
                 }],
             },
             counters: Counters {
-                losses: 2,
+                reflection: ResyncStats {
+                    losses: 2,
+                    ..ResyncStats::default()
+                },
                 ..Counters::default()
             },
             virtual_servers: vec![VsStatus {

@@ -77,9 +77,11 @@ pub enum Output {
 }
 
 /// What happened while following, for status and counters.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ResyncStats {
-    /// Events delivered live, and those ignored as already delivered.
+    /// Events delivered (live or replayed), and those ignored as already
+    /// delivered (they raced a load or a replay).
     pub events: u64,
     pub events_old: u64,
     /// Losses reported by the kernel (ENOBUFS), seq gaps without one,
@@ -350,7 +352,10 @@ impl Resync {
                 self.next = None;
                 for ev in events {
                     match self.deliver(ev, out) {
-                        Delivered::Yes => self.stats.replayed_events += 1,
+                        Delivered::Yes => {
+                            self.stats.events += 1;
+                            self.stats.replayed_events += 1;
+                        }
                         Delivered::Old | Delivered::NotFollowing => {}
                         // The history answers for the instance asked: this
                         // cannot be, so trust nothing of it.

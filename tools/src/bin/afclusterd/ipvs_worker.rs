@@ -14,6 +14,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use afcluster::balancer::{apply_change, plan};
+use afcluster::control::IpvsStatus;
 use afcluster::ipvs::{Change, Dest, Ipvs, IpvsError, Service, ServiceKey};
 use log::{debug, error, info, warn};
 
@@ -51,12 +52,9 @@ pub enum Job {
 /// What the thread tells the loop after each round.
 #[derive(Debug, Default, Clone)]
 pub struct Report {
-    pub usable: bool,
-    pub in_sync: bool,
-    pub ops_applied: u64,
-    pub ops_failed: u64,
-    pub reconciles: u64,
-    pub last_error: Option<String>,
+    /// Usable, in sync, the counts and the last refusal (the reaction
+    /// summaries are the loop's to fill).
+    pub status: IpvsStatus,
     /// Reactions completed this round.
     pub node_reactions: Vec<Duration>,
     pub check_reactions: Vec<Duration>,
@@ -111,7 +109,10 @@ impl<B: Backend> Worker<B> {
             refused: false,
             unusable: false,
             report: Report {
-                usable: true,
+                status: IpvsStatus {
+                    usable: true,
+                    ..IpvsStatus::default()
+                },
                 ..Report::default()
             },
         }
@@ -173,7 +174,7 @@ impl<B: Backend> Worker<B> {
                 }
                 self.refused = false;
                 self.backoff = None;
-                self.report.in_sync = true;
+                self.report.status.in_sync = true;
                 self.desired = None;
                 self.remove.clear();
                 self.reactions();
@@ -182,8 +183,8 @@ impl<B: Backend> Worker<B> {
                 self.unusable = true;
                 self.backend = None;
                 self.believed = None;
-                self.report.usable = false;
-                self.report.in_sync = false;
+                self.report.status.usable = false;
+                self.report.status.in_sync = false;
                 self.report.unusable = Some(e.to_string());
                 self.causes.clear();
             }
@@ -191,7 +192,7 @@ impl<B: Backend> Worker<B> {
                 // Read the table back next time, after a while.
                 self.believed = None;
                 self.refused = true;
-                self.report.in_sync = false;
+                self.report.status.in_sync = false;
                 let b = match self.backoff {
                     None => FIRST_BACKOFF,
                     Some(b) => (b * 2).min(MAX_BACKOFF),
@@ -206,7 +207,7 @@ impl<B: Backend> Worker<B> {
     fn round(&mut self) -> Result<(), Failure> {
         if self.backend.is_none() {
             self.backend = Some((self.connect)().map_err(Failure::Unusable)?);
-            self.report.usable = true;
+            self.report.status.usable = true;
         }
         let Some(backend) = self.backend.as_mut() else {
             return Err(Failure::Refused);
@@ -220,7 +221,7 @@ impl<B: Backend> Worker<B> {
                 }
             })?;
             if self.refused {
-                self.report.reconciles += 1;
+                self.report.status.reconciles += 1;
             }
             self.believed = Some(t);
         }
@@ -247,15 +248,15 @@ impl<B: Backend> Worker<B> {
                     return Err(Failure::Unusable(e))
                 }
                 Err(e) => {
-                    self.report.ops_failed += 1;
+                    self.report.status.ops_failed += 1;
                     let msg = format!("{op:?}: {e}");
                     error!("IPVS: {msg}; reading the table back to retry");
-                    self.report.last_error = Some(msg);
+                    self.report.status.last_error = Some(msg);
                     refused = true;
                     continue;
                 }
             }
-            self.report.ops_applied += 1;
+            self.report.status.ops_applied += 1;
             apply_change(believed, op);
         }
         if refused {

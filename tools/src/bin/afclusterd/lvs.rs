@@ -123,14 +123,9 @@ impl Lvs {
             self.check_reaction.record(*d);
         }
         self.ipvs = IpvsStatus {
-            usable: r.usable,
-            in_sync: r.in_sync,
-            ops_applied: r.ops_applied,
-            ops_failed: r.ops_failed,
-            reconciles: r.reconciles,
-            last_error: r.last_error,
             reaction_node_event: self.node_reaction.summary(),
             reaction_check: self.check_reaction.summary(),
+            ..r.status
         };
     }
 }

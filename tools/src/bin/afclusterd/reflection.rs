@@ -300,18 +300,7 @@ impl Subsystem for ReflectionSync {
                 .then(|| self.stale_reason.clone().unwrap_or_default()),
             nodes: r.nodes().into_iter().cloned().collect(),
         };
-        let s = &self.stats;
-        let c = &mut st.counters;
-        c.events = s.events + s.replayed_events;
-        c.events_old = s.events_old;
-        c.losses = s.losses;
-        c.gaps = s.gaps;
-        c.malformed = s.malformed;
-        c.replays = s.replays;
-        c.replayed_events = s.replayed_events;
-        c.resyncs = s.resyncs;
-        c.replacements = s.replacements;
-        c.module_unloads = s.module_unloads;
+        st.counters.reflection = self.stats.clone();
     }
 }
 

@@ -39,8 +39,8 @@ fn applies_the_difference_without_reading_the_table_again() {
     let mut w = worker(&fake);
     want(&mut w, vec![(svc(80), vec![dest(1, 1), dest(2, 1)])]);
     let r = w.work();
-    assert!(r.in_sync && r.usable);
-    assert_eq!((r.ops_applied, r.check_reactions.len()), (3, 1));
+    assert!(r.status.in_sync && r.status.usable);
+    assert_eq!((r.status.ops_applied, r.check_reactions.len()), (3, 1));
     want(&mut w, vec![(svc(80), vec![dest(1, 1), dest(2, 0)])]);
     w.work();
     let f = fake.0.lock().unwrap();
@@ -62,28 +62,32 @@ fn a_refused_change_reads_the_table_back_and_retries_after_a_growing_backoff() {
     let mut w = worker(&fake);
     want(&mut w, vec![(svc(80), vec![dest(1, 1), dest(2, 1)])]);
     let r = w.work();
-    assert!(!r.in_sync);
+    assert!(!r.status.in_sync);
     assert_eq!(
-        (r.ops_applied, r.ops_failed),
+        (r.status.ops_applied, r.status.ops_failed),
         (1, 2),
         "the others are still tried"
     );
     assert!(
-        r.last_error.as_deref().unwrap_or("").contains("AddDest"),
+        r.status
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("AddDest"),
         "{r:?}"
     );
     let first = w.retry_at().expect("a retry is due") - Instant::now();
     let r = w.work();
-    assert!(!r.in_sync);
-    assert_eq!((r.ops_failed, r.reconciles), (3, 1));
+    assert!(!r.status.in_sync);
+    assert_eq!((r.status.ops_failed, r.status.reconciles), (3, 1));
     let second = w.retry_at().expect("a retry is due") - Instant::now();
     assert!(
         first <= FIRST_BACKOFF && second > FIRST_BACKOFF,
         "{first:?} {second:?}"
     );
     let r = w.work();
-    assert!(r.in_sync, "{r:?}");
-    assert_eq!(r.reconciles, 2);
+    assert!(r.status.in_sync, "{r:?}");
+    assert_eq!(r.status.reconciles, 2);
     assert_eq!(w.retry_at(), None);
     let f = fake.0.lock().unwrap();
     assert_eq!(f.table, vec![(svc(80), vec![dest(2, 1), dest(1, 1)])]);
@@ -112,7 +116,7 @@ fn services_of_an_earlier_configuration_are_removed_others_left_alone() {
         remove: vec![svc(81).key],
         cause: Cause::Config,
     });
-    assert!(w.work().in_sync);
+    assert!(w.work().status.in_sync);
     let f = fake.0.lock().unwrap();
     let keys: Vec<_> = f.table.iter().map(|(s, _)| s.key).collect();
     assert_eq!(keys, [svc(99).key, svc(80).key], "99 is someone else's");
@@ -128,7 +132,7 @@ fn unusable_ipvs_is_not_tried_again_until_a_reconnect() {
     }));
     want(&mut w, vec![(svc(80), vec![])]);
     let r = w.work();
-    assert!(r.unusable.is_some() && !r.usable);
+    assert!(r.unusable.is_some() && !r.status.usable);
     want(&mut w, vec![(svc(80), vec![])]);
     assert!(!w.pending());
     assert!(w.work().unusable.is_none(), "said once");
