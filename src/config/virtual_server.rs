@@ -193,6 +193,32 @@ const MAX_PERSISTENCE: u32 = 86400 * 31;
 /// IPVS_WEIGHT_LIMIT (ip_vs.h): INT32_MAX.
 const MAX_WEIGHT: i32 = i32::MAX;
 
+/// A keyword a block has no case of its own for: one of keepalived's that
+/// has no effect here (a warning; `hashed` only where `keep_hashed`), a
+/// checker timing default, or an error naming the block.
+fn other_keyword(
+    s: &Statement,
+    block: &str,
+    keep_hashed: bool,
+    timing: &mut checker::Timing,
+    warnings: &mut Vec<ConfigError>,
+) -> Result<(), ConfigError> {
+    let kw = s.keyword.text.as_str();
+    if let Some(why) = ignored(kw).filter(|_| keep_hashed || kw != "hashed") {
+        words::no_block(s)?;
+        warnings.push(ConfigError::at(
+            &s.keyword.loc,
+            format!("{kw} has no effect: {why}"),
+        ));
+    } else if !timing.keyword(s, 1)? {
+        return Err(ConfigError::at(
+            &s.keyword.loc,
+            format!("unknown keyword '{kw}' in {block}"),
+        ));
+    }
+    Ok(())
+}
+
 /// keepalived keywords with no effect here: a warning says why.
 fn ignored(kw: &str) -> Option<&'static str> {
     Some(match kw {

@@ -6,9 +6,9 @@ use std::net::IpAddr;
 use super::checker::Timing;
 use super::real_server::{self, RsDraft};
 use super::{
-    checker, ignored, method, server_address, set_script, words, ConfigError, Family, Forward,
-    Location, Protocol, Script, Statement, VsAddress, Word, DEFAULT_PERSISTENCE, MAX_PERSISTENCE,
-    MAX_WEIGHT, SCHEDULERS, VS_UNSUPPORTED,
+    checker, method, other_keyword, server_address, set_script, words, ConfigError, Family,
+    Forward, Location, Protocol, Script, Statement, VsAddress, Word, DEFAULT_PERSISTENCE,
+    MAX_PERSISTENCE, MAX_WEIGHT, SCHEDULERS, VS_UNSUPPORTED,
 };
 
 /// `sorry_server IP [PORT]` as written.
@@ -190,21 +190,7 @@ impl<'a> VsDraft<'a> {
                 &s.keyword.loc,
                 format!("{kw} belongs in a real_server, not directly in the virtual_server"),
             )),
-            _ => {
-                if let Some(why) = ignored(kw) {
-                    words::no_block(s)?;
-                    warnings.push(ConfigError::at(
-                        &s.keyword.loc,
-                        format!("{kw} has no effect: {why}"),
-                    ));
-                } else if !self.timing.keyword(s, 1)? {
-                    return Err(ConfigError::at(
-                        &s.keyword.loc,
-                        format!("unknown keyword '{kw}' in virtual_server"),
-                    ));
-                }
-                Ok(())
-            }
+            _ => other_keyword(s, "virtual_server", true, &mut self.timing, warnings),
         }
     }
 }

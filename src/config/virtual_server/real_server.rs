@@ -5,8 +5,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::{
-    checker, ignored, method, server_address, set_script, words, ConfigError, Forward, Location,
-    RealServer, Script, Statement, Word, DEFAULT_CONNECT_TIMEOUT, MAX_WEIGHT,
+    checker, method, other_keyword, server_address, set_script, words, ConfigError, Forward,
+    Location, RealServer, Script, Statement, Word, DEFAULT_CONNECT_TIMEOUT, MAX_WEIGHT,
 };
 use checker::{Draft, Inherited, Timing};
 
@@ -127,20 +127,7 @@ impl<'a> RsDraft<'a> {
                     "real_server inside a real_server (a missing '}' above?)",
                 ))
             }
-            _ => {
-                if let Some(why) = ignored(kw).filter(|_| kw != "hashed") {
-                    words::no_block(s)?;
-                    warnings.push(ConfigError::at(
-                        &s.keyword.loc,
-                        format!("{kw} has no effect: {why}"),
-                    ));
-                } else if !self.timing.keyword(s, 1)? {
-                    return Err(ConfigError::at(
-                        &s.keyword.loc,
-                        format!("unknown keyword '{kw}' in real_server"),
-                    ));
-                }
-            }
+            _ => other_keyword(s, "real_server", false, &mut self.timing, warnings)?,
         }
         Ok(())
     }
