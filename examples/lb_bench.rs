@@ -1,15 +1,18 @@
-//! afclusterd against keepalived on the same nodes, in one VM (run by
-//! scripts/bench through scripts/bench-lb-guest): how long after a node's
-//! state changes in the kernel each one's IPVS weight follows, and the CPU
-//! each uses while nothing happens. Prints figures; asserts nothing.
+//! One daemon's reaction to node state changes, in a test VM (run by
+//! scripts/bench through scripts/bench-lb-guest, once for afclusterd and
+//! once for keepalived, each alone so that neither's CPU use slows the
+//! other): how long after a node's state changes in the kernel its IPVS
+//! weight follows, and the CPU the daemon uses while nothing happens.
+//! Prints figures, and a last `mean_ms` line the guest script reads;
+//! asserts nothing.
 //!
-//! Usage: lb_bench ROUNDS NODES AFCLUSTERD_PID KEEPALIVED_PID[,PID...]
-//! The guest script has set up nodes 1..=NODES at 10.0.1.N, afclusterd's
-//! virtual server 10.0.0.1:80 (CI-LINUX) and keepalived's 10.0.0.2:80
-//! (MISC_CHECK calling `afcluster node`, delay_loop 1), both with
-//! inhibit_on_failure so that a node going down is a weight going to 0.
+//! Usage: lb_bench ROUNDS NODES SERVICE NAME PID[,PID...]|-
+//! The guest script has set up nodes 1..=NODES at 10.0.1.N and the
+//! daemon's virtual server SERVICE (ADDR:PORT, TCP) with
+//! inhibit_on_failure, so that a node going down is a weight going to 0.
+//! The PIDs are the daemon's processes, for the idle CPU; `-` skips that.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -21,31 +24,28 @@ const GIVE_UP: Duration = Duration::from_secs(10);
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [rounds, nodes, afcd, keepalived] = args.as_slice() else {
-        return Err("usage: lb_bench ROUNDS NODES AFCLUSTERD_PID KEEPALIVED_PID[,PID...]".into());
+    let [rounds, nodes, service, name, pids] = args.as_slice() else {
+        return Err("usage: lb_bench ROUNDS NODES SERVICE NAME PID[,PID...]|-".into());
     };
     let rounds: u32 = rounds.parse()?;
     let nodes: u32 = nodes.parse()?;
-    let afcd: Vec<u32> = vec![afcd.parse()?];
-    let keepalived: Vec<u32> = keepalived
-        .split(',')
-        .map(str::parse)
-        .collect::<Result<_, _>>()?;
+    let service: SocketAddr = service.parse()?;
+    let pids: Vec<u32> = match pids.as_str() {
+        "-" => Vec::new(),
+        list => list.split(',').map(str::parse).collect::<Result<_, _>>()?,
+    };
 
     let mut c = Client::connect()?;
     let mut ipvs = Ipvs::connect()?;
-    let ours = ServiceKey::tcp(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 80);
-    let theirs = ServiceKey::tcp(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 80);
+    let key = ServiceKey::tcp(service.ip(), service.port());
     let mut noise = 0x5eed_u64;
 
-    // Both start with every server in.
+    // Every server starts in.
     for n in 1..=nodes {
-        for key in [&ours, &theirs] {
-            wait_weight(&mut ipvs, key, rs(n), 1, Instant::now())?;
-        }
+        wait_weight(&mut ipvs, &key, rs(n), 1, Instant::now())?;
     }
 
-    let (mut lat_ours, mut lat_theirs) = (Vec::new(), Vec::new());
+    let mut took = Vec::new();
     for round in 0..rounds {
         let n = round % nodes + 1;
         let down = (round / nodes) % 2 == 0;
@@ -54,7 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         } else {
             (NodeState::Up, 1)
         };
-        // A random phase against keepalived's 1 s checking period.
+        // A random phase against a polling daemon's checking period.
         noise = splitmix(noise);
         sleep(Duration::from_micros(noise % 1_000_000));
         let t0 = Instant::now();
@@ -65,37 +65,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ..NodeChange::default()
             },
         )?;
-        let (a, b) = wait_both(&mut ipvs, &ours, &theirs, rs(n), weight, t0)?;
-        lat_ours.push(a);
-        lat_theirs.push(b);
+        took.push(wait_weight(&mut ipvs, &key, rs(n), weight, t0)?);
     }
-    report("afclusterd (CI-LINUX, events)", &mut lat_ours);
-    report("keepalived (MISC_CHECK, delay_loop 1)", &mut lat_theirs);
-    let mean = |v: &[Duration]| v.iter().sum::<Duration>().as_secs_f64() / v.len() as f64;
-    println!(
-        "ratio of means keepalived/afclusterd: {:.0}",
-        mean(&lat_theirs) / mean(&lat_ours)
-    );
+    let mean = report(name, &mut took);
 
     // Idle: nothing changes for 30 s.
-    let idle = Duration::from_secs(30);
-    let before: Vec<_> = [&afcd, &keepalived]
-        .iter()
-        .map(|pids| usage(pids))
-        .collect::<Result<_, _>>()?;
-    sleep(idle);
-    for (name, (pids, b)) in ["afclusterd", "keepalived"]
-        .iter()
-        .zip([&afcd, &keepalived].iter().zip(before))
-    {
-        let a = usage(pids)?;
+    if !pids.is_empty() {
+        let idle = Duration::from_secs(30);
+        let before = usage(&pids)?;
+        sleep(idle);
+        let after = usage(&pids)?;
         println!(
             "idle {}s: {name}: {} ms CPU (own and reaped children), {} wakeups (voluntary switches)",
             idle.as_secs(),
-            (a.0 - b.0) * 1000 / ticks(),
-            a.1 - b.1
+            (after.0 - before.0) * 1000 / ticks(),
+            after.1 - before.1
         );
     }
+    println!("mean_ms {mean:.3}");
     Ok(())
 }
 
@@ -131,32 +118,8 @@ fn wait_weight(
     Ok(t0.elapsed())
 }
 
-/// Poll both services until each shows the weight; when each did.
-fn wait_both(
-    ipvs: &mut Ipvs,
-    a: &ServiceKey,
-    b: &ServiceKey,
-    addr: IpAddr,
-    want: i32,
-    t0: Instant,
-) -> Result<(Duration, Duration), Box<dyn std::error::Error>> {
-    let (mut ta, mut tb) = (None, None);
-    while ta.is_none() || tb.is_none() {
-        if ta.is_none() && weight(ipvs, a, addr)? == Some(want) {
-            ta = Some(t0.elapsed());
-        }
-        if tb.is_none() && weight(ipvs, b, addr)? == Some(want) {
-            tb = Some(t0.elapsed());
-        }
-        if t0.elapsed() > GIVE_UP {
-            return Err(format!("{addr} never reached weight {want} in both").into());
-        }
-        sleep(POLL);
-    }
-    Ok((ta.unwrap_or_default(), tb.unwrap_or_default()))
-}
-
-fn report(name: &str, v: &mut [Duration]) {
+/// Prints the figures; returns the mean in milliseconds.
+fn report(name: &str, v: &mut [Duration]) -> f64 {
     v.sort();
     let p = |q: usize| v[(v.len() * q / 100).min(v.len() - 1)];
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -168,8 +131,8 @@ fn report(name: &str, v: &mut [Duration]) {
         ms(p(99)),
         ms(v[v.len() - 1])
     );
+    mean
 }
-
 /// CPU ticks (own + reaped children) and voluntary context switches.
 fn usage(pids: &[u32]) -> Result<(u64, u64), Box<dyn std::error::Error>> {
     let (mut cpu, mut vol) = (0, 0);
