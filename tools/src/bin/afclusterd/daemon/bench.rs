@@ -7,7 +7,15 @@
 //!   software-emulated VM does);
 //! - slow scripts run: MISC_CHECKs whose command sleeps past its timeout.
 //!
-//! Not a test (it asserts nothing): `scripts/bench-core` runs it in
+//!
+//! And how long the daemon itself takes to react, natively (the VMs run
+//! under software emulation, where every syscall and thread wakeup costs
+//! tens of times more): a node flips every 5 ms, delivered by a scripted
+//! follower thread stamped with the time it hands the event over, through
+//! the loop to the IPVS thread and a scripted IPVS that costs nothing;
+//! the daemon's own reaction histogram is then its overhead alone.
+//!
+//! Not tests (they assert nothing): `scripts/bench-core` runs them in
 //! release mode and prints the figures.
 
 use std::path::Path;
@@ -17,7 +25,9 @@ use std::time::{Duration, Instant};
 use afcluster::balancer::Balancer;
 use afcluster::config::Config;
 use afcluster::control::LatencySummary;
-use afcluster::{Node, NodeState, Output, Reflection, ResyncStats, Snapshot};
+use afcluster::{
+    Cause, Event, EventKind, Node, NodeState, Output, Reflection, ResyncStats, Snapshot,
+};
 use mio::Events;
 
 use crate::checks::Checks;
@@ -225,4 +235,119 @@ fn bench_timer_lateness_under_load() {
             ops
         );
     }
+}
+
+const FLIP_EVERY: Duration = Duration::from_millis(5);
+
+/// Node 1 flips between up and down every `FLIP_EVERY`, after a first
+/// snapshot of four nodes up; each event is stamped as it is handed over.
+struct Flips {
+    seq: u64,
+}
+
+fn flip_node(id: u32, state: NodeState) -> Node {
+    Node {
+        id,
+        state,
+        name: format!("node{id}"),
+        addrs: vec![addr(id).parse().expect("an address")],
+        lease_ms: 0,
+    }
+}
+
+impl Feed for Flips {
+    fn next(&mut self, out: &mut Vec<Output>) -> afcluster::Result<()> {
+        if self.seq == 0 {
+            self.seq = 4;
+            out.push(Output::Snapshot(Snapshot {
+                nodes: (1..=4).map(|id| flip_node(id, NodeState::Up)).collect(),
+                seq: 4,
+                instance: 1,
+                local_node: 1,
+            }));
+            return Ok(());
+        }
+        std::thread::sleep(FLIP_EVERY);
+        self.seq += 1;
+        let (old, new) = if self.seq % 2 == 1 {
+            (NodeState::Up, NodeState::Down)
+        } else {
+            (NodeState::Down, NodeState::Up)
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        out.push(Output::Event(Event {
+            seq: self.seq,
+            kind: EventKind::State,
+            cause: Cause::Admin,
+            timestamp_ns: u64::try_from(now.as_nanos()).unwrap_or(u64::MAX),
+            instance: 1,
+            old_state: Some(old),
+            node: Some(flip_node(1, new)),
+            local_node: None,
+        }));
+        Ok(())
+    }
+
+    fn stats(&self) -> ResyncStats {
+        ResyncStats::default()
+    }
+
+    fn family_present(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+#[ignore = "a benchmark: scripts/bench-core runs it"]
+fn bench_reaction_native() {
+    let secs = std::env::var("BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let text = "virtual_server 10.255.0.1 80 {\n protocol TCP\n".to_string()
+        + &(1..=4)
+            .map(|id| {
+                format!(
+                    " real_server {} 80 {{\n  inhibit_on_failure\n  CI-LINUX\n }}\n",
+                    addr(id)
+                )
+            })
+            .collect::<String>()
+        + "}\n";
+    let c = Config::from_text(&text, Path::new("/bench.conf")).unwrap_or_else(|e| panic!("{e}"));
+    let shared = Shared {
+        reflection: Reflection::new(),
+        balancer: Balancer::new(c.virtual_servers.clone()),
+        config: Rc::new(c.clone()),
+        config_path: "/bench.conf".into(),
+        generation: 0,
+        started: Instant::now(),
+    };
+    let mut r = Reactor::new(shared).expect("a poll");
+    r.add(Box::new(ReflectionSync::with(Box::new(Flips { seq: 0 }))));
+    let ipvs = fake::Shared::default();
+    let backend = ipvs.clone();
+    r.add(Box::new(Lvs::with_backend(&c, move || Ok(backend.clone()))));
+    r.start();
+    let mut ev = Events::with_capacity(64);
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        r.turn(&mut ev, Some(Duration::from_millis(50)))
+            .expect("poll");
+        ipvs.lock().log.clear();
+    }
+    let st = r.status();
+    r.stop_all();
+    let l = &st.ipvs.reaction_node_event;
+    println!(
+        "node event handed over -> scripted IPVS applied, native, one flip every {} ms for {secs} s: \
+         {} reactions, p50 {} us, p99 {} us, max {} us",
+        FLIP_EVERY.as_millis(),
+        l.count,
+        l.p50_us,
+        l.p99_us,
+        l.max_us
+    );
 }
