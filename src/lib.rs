@@ -23,6 +23,7 @@ pub mod reflection;
 pub mod resync;
 pub mod types;
 pub mod uapi;
+pub mod vrrp;
 
 pub use client::{Client, Dump, Snapshot};
 pub use error::{Error, KernelError, Result};
