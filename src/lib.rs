@@ -21,6 +21,7 @@ pub mod message;
 pub mod netlink;
 pub mod reflection;
 pub mod resync;
+pub mod rtnl;
 pub mod types;
 pub mod uapi;
 pub mod vrrp;

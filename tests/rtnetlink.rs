@@ -65,3 +65,55 @@ fn rtm_getlink_of_no_such_link_is_the_kernels_errno() {
         other => panic!("expected ENODEV, got {other:?}"),
     }
 }
+
+/// Runs `f` on a thread of its own in a new network namespace (only that
+/// thread moves); None where the process may not create one (not root).
+fn in_new_netns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    std::thread::spawn(move || {
+        rustix::thread::unshare(rustix::thread::UnshareFlags::NEWNET)
+            .ok()
+            .map(|()| f())
+    })
+    .join()
+    .expect("the namespace thread")
+}
+
+#[test]
+fn rtnl_adds_lists_and_removes_an_address_and_says_when_there_was_nothing_to_do() {
+    use afcluster::rtnl::{Addr, Rtnl, Scope};
+    let done = in_new_netns(|| {
+        let mut rt = Rtnl::connect().expect("a route socket");
+        let lo = rt.link("lo").expect("GETLINK").expect("lo exists");
+        assert_eq!(rt.link("no-such-if0").expect("GETLINK"), None);
+        let vip = |addr: &str, prefix_len| Addr {
+            index: lo.index,
+            addr: addr.parse().unwrap(),
+            prefix_len,
+            broadcast: None,
+            label: None,
+            scope: Scope::Global,
+            secondary: false,
+        };
+        for a in [vip("10.9.9.9", 32), vip("fd00:9::9", 128)] {
+            assert!(rt.add_addr(&a).expect("add"), "{a:?} added");
+            assert!(!rt.add_addr(&a).expect("add again"), "{a:?} was there");
+            let listed = rt.addrs(lo.index).expect("GETADDR");
+            assert!(
+                listed
+                    .iter()
+                    .any(|l| l.addr == a.addr && l.prefix_len == a.prefix_len),
+                "{a:?} not among {listed:?}"
+            );
+            assert!(rt.del_addr(&a).expect("del"), "{a:?} removed");
+            assert!(!rt.del_addr(&a).expect("del again"), "{a:?} was gone");
+            assert!(!rt
+                .addrs(lo.index)
+                .expect("GETADDR")
+                .iter()
+                .any(|l| l.addr == a.addr));
+        }
+    });
+    if done.is_none() {
+        eprintln!("skipped: cannot create a network namespace here");
+    }
+}
