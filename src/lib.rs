@@ -8,6 +8,7 @@
 //!   without I/O; [`Follower`] drives them over real sockets.
 //! - [`uapi`]: the ABI numbers, generated from the kernel header.
 //! - [`ipvs`]: an IPVS client over generic netlink (services, destinations).
+//! - [`vrrp`]: VRRP as keepalived speaks it, without I/O (the wire format).
 
 pub mod balancer;
 pub mod client;
@@ -23,6 +24,7 @@ pub mod reflection;
 pub mod resync;
 pub mod types;
 pub mod uapi;
+pub mod vrrp;
 
 pub use client::{Client, Dump, Snapshot};
 pub use error::{Error, KernelError, Result};
