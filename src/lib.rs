@@ -8,6 +8,7 @@
 //!   without I/O; [`Follower`] drives them over real sockets.
 //! - [`uapi`]: the ABI numbers, generated from the kernel header.
 //! - [`ipvs`]: an IPVS client over generic netlink (services, destinations).
+//! - [`vrrp`]: VRRP as keepalived speaks it, without I/O (the wire format).
 
 pub mod balancer;
 pub mod client;

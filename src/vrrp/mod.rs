@@ -1,5 +1,7 @@
 //! VRRP (RFC 3768 v2, RFC 5798 v3) as keepalived does it; the parts
-//! without I/O.
+//! without I/O: the wire format (`packet`), one instance's state machine
+//! (`instance`), what a new master announces (`announce`).
 
 pub mod announce;
 pub mod instance;
+pub mod packet;
