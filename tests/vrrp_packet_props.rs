@@ -214,6 +214,36 @@ proptest! {
         let _ = decode(&bytes, src, dst, ck);
     }
 
+    /// The instance's checks on top of the decoder: near-valid input of
+    /// any kind is accepted or dropped with a reason, never a panic, and
+    /// what is accepted is what the decoder reads.
+    #[test]
+    fn the_instance_checks_never_panic(
+        (bytes, src, dst, ck) in near_valid(),
+        ttl in proptest::option::of(any::<u8>()),
+        v2 in any::<bool>(),
+        check_vips in any::<bool>(),
+        unicast in any::<bool>(),
+    ) {
+        use afcluster::vrrp::check::{check, Expect, Peer, Received};
+        let vips = [src];
+        let peers = [Peer { addr: src, min_ttl: 0, max_ttl: 255 }];
+        let auth = Auth::None;
+        let e = Expect {
+            version: if v2 { Version::V2 } else { Version::V3 },
+            interval_cs: 100,
+            auth: &auth,
+            vips: &vips,
+            check_vips,
+            peers: if unicast { &peers[..] } else { &[] },
+            check_unicast_src: true,
+            checksum: ck,
+        };
+        if let Ok(a) = check(&Received { src, dst, ttl, vrrp: &bytes }, &e) {
+            prop_assert_eq!(decode(&bytes, src, dst, ck), Ok(a));
+        }
+    }
+
     /// Near-valid input reaches the later checks; whatever decodes
     /// re-encodes to a message the decoder reads the same.
     #[test]

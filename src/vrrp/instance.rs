@@ -19,23 +19,18 @@ use std::cmp::Ordering;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+pub use super::packet::Version;
+
 /// The priority of the address owner: it needs no election.
 pub const PRIO_OWNER: u8 = 255;
 /// The priority a router advertises as it resigns (stop, FAULT).
 pub const PRIO_STOP: u8 = 0;
 
-/// Which protocol: they differ in the skew and in whether a backup learns
-/// the master's advertisement interval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Version {
-    V2,
-    V3,
-}
-
 /// What the instance is configured with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Params {
+    /// They differ in the skew and in whether a backup learns the master's
+    /// advertisement interval.
     pub version: Version,
     /// The configured priority, 1..=255 (255: the address owner).
     pub priority: u8,

@@ -3,5 +3,6 @@
 //! (`instance`), what a new master announces (`announce`).
 
 pub mod announce;
+pub mod check;
 pub mod instance;
 pub mod packet;
