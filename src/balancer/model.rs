@@ -19,6 +19,7 @@
 //!
 //! No I/O here: the daemon reports verdicts and applies the plan.
 
+use super::carry::{self, Carried};
 use crate::config::{Checker, VirtualServer, VsAddress};
 use crate::ipvs::{Dest, Persistence, Service, ServiceKey};
 
@@ -42,6 +43,8 @@ struct RsState {
     failing: Vec<bool>,
     /// MISC_CHECK with misc_dynamic may change it.
     weight: i32,
+    /// What the reload that made this balancer carried into it.
+    carried: Option<Carried>,
 }
 
 impl RsState {
@@ -76,6 +79,7 @@ impl Balancer {
                     .map(|rs| RsState {
                         failing: vec![vs.alpha; rs.checkers.len()],
                         weight: rs.weight,
+                        carried: None,
                     })
                     .collect();
                 let mut v = VsState {
@@ -105,53 +109,46 @@ impl Balancer {
         (up || self.config[vs].sorry_server.is_some()).then_some(Transition::Quorum { vs, up })
     }
 
-    /// A new configuration, as keepalived's reload carries state over: a
-    /// service keeps its quorum state (then judged again, with
-    /// hysteresis); a real server with the same address and port keeps
-    /// the state of each checker that is the same (a new checker starts
-    /// passing), and its misc_dynamic weight if that checker is the same.
-    /// Returns the new balancer and what the reload changed: servers whose
-    /// failing checker went away come up, quorum may move, and new
-    /// services start as at startup.
+    /// A new configuration, as keepalived's reload carries state over
+    /// (matched as [`super::carry`] says): a service keeps its quorum
+    /// state (then judged again, with hysteresis); a real server that
+    /// continues an old one keeps the state of each checker that is the
+    /// same (a new checker starts passing), and its misc_dynamic weight if
+    /// that checker is the same. Returns the new balancer and what the
+    /// reload changed: servers whose failing checker went away come up,
+    /// quorum may move, and new services start as at startup.
     pub fn reconfigured(&self, config: Vec<VirtualServer>) -> (Balancer, Vec<Transition>) {
+        let matching = carry::matching(&self.config, &config);
         let mut b = Balancer::new(config);
         let mut out = Vec::new();
-        for vi in 0..b.config.len() {
-            let vs = &b.config[vi];
-            let Some(ovi) = self.config.iter().position(|o| same_service(o, vs)) else {
+        for (vi, m) in matching.into_iter().enumerate() {
+            let Some((ovi, rss)) = m else {
                 out.extend(b.initial_transition(vi));
                 continue;
             };
             let mut moved = Vec::new();
-            for (ri, rs) in vs.real_servers.iter().enumerate() {
-                let old_cfg = &self.config[ovi].real_servers;
-                let Some(ori) = old_cfg
-                    .iter()
-                    .position(|o| o.addr == rs.addr && o.port == rs.port)
-                else {
+            for (ri, carried) in rss.into_iter().enumerate() {
+                let Some(mut carried) = carried else {
                     continue;
                 };
-                let old = &self.state[ovi].rss[ori];
-                let mut used = vec![false; old_cfg[ori].checkers.len()];
+                let rs = &b.config[vi].real_servers[ri];
+                let old = &self.state[ovi].rss[carried.from.rs];
                 let mut failing = vec![false; rs.checkers.len()];
                 let mut weight = rs.weight;
-                for (ci, c) in rs.checkers.iter().enumerate() {
-                    let same = old_cfg[ori]
-                        .checkers
-                        .iter()
-                        .enumerate()
-                        .position(|(oc, o)| !used[oc] && o == c);
-                    if let Some(oc) = same {
-                        used[oc] = true;
-                        failing[ci] = old.failing[oc];
-                        if matches!(c, Checker::Misc(m) if m.dynamic) {
-                            weight = old.weight;
-                        }
+                for (ci, oc) in carried.checkers.iter().enumerate() {
+                    let Some(oc) = *oc else {
+                        continue;
+                    };
+                    failing[ci] = old.failing[oc];
+                    if matches!(&rs.checkers[ci], Checker::Misc(m) if m.dynamic) {
+                        weight = old.weight;
                     }
                 }
+                carried.was_alive = old.alive();
                 let st = &mut b.state[vi].rss[ri];
                 st.failing = failing;
                 st.weight = weight;
+                st.carried = Some(carried);
                 if old.alive() != st.alive() {
                     moved.push(Transition::RealServer {
                         id: RsId { vs: vi, rs: ri },
@@ -166,6 +163,12 @@ impl Balancer {
             b.update_quorum(vi, &mut out);
         }
         (b, out)
+    }
+
+    /// The real server of the previous configuration that `id` continues
+    /// (None: new, or the balancer is the first).
+    pub fn carried(&self, id: RsId) -> Option<&Carried> {
+        self.state[id.vs].rss[id.rs].carried.as_ref()
     }
 
     pub fn config(&self) -> &[VirtualServer] {
@@ -347,10 +350,6 @@ fn gain_threshold(vs: &VirtualServer) -> u64 {
 
 fn lose_threshold(vs: &VirtualServer) -> u64 {
     u64::from(vs.quorum.wrapping_sub(vs.hysteresis))
-}
-
-fn same_service(a: &VirtualServer, b: &VirtualServer) -> bool {
-    a.address == b.address && a.protocol == b.protocol
 }
 
 #[cfg(test)]
@@ -600,6 +599,20 @@ mod tests {
         );
         assert!(b2.checker_passes(id(0), 1));
         assert!(!b2.quorum_up(0));
+    }
+
+    #[test]
+    fn a_reload_that_only_moves_a_checker_keeps_its_state() {
+        let mut b = balancer(TWO);
+        b.report(id(0), 0, false);
+        // A comment line above: every checker is on another line now.
+        let c = Config::from_text(&format!("# moved\n{TWO}"), Path::new("/t.conf")).unwrap();
+        let (b2, ts) = b.reconfigured(c.virtual_servers);
+        assert!(ts.is_empty(), "{ts:?}");
+        assert!(!b2.alive(id(0)));
+        let carried = b2.carried(id(0)).expect("10.0.1.1 continues");
+        assert_eq!((carried.from, carried.was_alive), (id(0), false));
+        assert_eq!(carried.checkers, [Some(0)]);
     }
 
     #[test]

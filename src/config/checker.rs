@@ -82,6 +82,31 @@ pub struct MiscCheck {
     pub warmup: Option<Duration>,
 }
 
+impl Checker {
+    /// Whether `self`, in a new configuration, is the same check as `old`
+    /// for a reload, as keepalived's compare functions decide (check_api.c
+    /// compare_conn_opts, check_misc.c compare_misc_check): where it
+    /// connects, from where and how long it waits for TCP_CHECK; the
+    /// command and misc_dynamic for MISC_CHECK. Timing and retries are not
+    /// compared (a changed retry is dealt with when the count carries
+    /// over), nor where in the file it is written.
+    pub fn same_check(&self, old: &Checker) -> bool {
+        match (self, old) {
+            (Checker::CiLinux(a), Checker::CiLinux(b)) => a.node == b.node,
+            (Checker::Tcp(a), Checker::Tcp(b)) => {
+                a.connect_ip == b.connect_ip
+                    && a.connect_port == b.connect_port
+                    && a.bind_to == b.bind_to
+                    && a.connect_timeout == b.connect_timeout
+            }
+            (Checker::Misc(a), Checker::Misc(b)) => {
+                a.dynamic == b.dynamic && a.path.argv == b.path.argv
+            }
+            _ => false,
+        }
+    }
+}
+
 impl TcpCheck {
     /// The longest warmup: the configured one or, as keepalived, delay_loop.
     pub fn warmup_max(&self) -> Duration {

@@ -367,7 +367,7 @@ virtual_server 10.0.0.4 84 {
     svc, rs = "TCP 10.0.0.4:84 rr", ("127.0.0.4:8084", "Masq", 1)
     try:
         wait_table({svc: {rs}})
-        time.sleep(2.5)  # past the first check (within delay_loop)
+        time.sleep(3)  # past the first check (1 s bootstrap + warmup)
         listener.close()
         time.sleep(1.5)
         assert ipvs_table() == {svc: {rs}}, "taken out before its retries"

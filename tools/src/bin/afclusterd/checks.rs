@@ -1,12 +1,14 @@
-//! TCP_CHECK and MISC_CHECK, with keepalived's timing: a check every
-//! `delay_loop` (the first after a random part of `warmup`, so that checks
-//! spread out); a server that is up goes down only after `retry` further
-//! failed attempts `delay_before_retry` apart; one success brings it up.
+//! TCP_CHECK and MISC_CHECK, with keepalived 2.2.7's timing (the rules
+//! are in [`schedule`]): a check every `delay_loop` (the first after the
+//! bootstrap delay and a random part of `warmup`, so that checks spread
+//! out); a server goes down only after `retry` further failed attempts
+//! `delay_before_retry` apart; one success brings it up.
 //!
 //! Everything runs on the loop: TCP connects are non-blocking sockets,
 //! MISC commands children of the supervisor, and each check has one timer.
 //! Verdicts carry the configuration generation they were made under.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::unix::process::ExitStatusExt;
@@ -22,6 +24,12 @@ use socket2::{Domain, Socket, Type};
 
 use crate::core::{Cx, Exit, Message, Subsystem, TimerId, Verdict};
 use crate::scripts::command;
+
+mod schedule;
+#[cfg(test)]
+mod tests;
+
+use schedule::{Rule, State, Timing};
 
 enum Kind {
     Tcp { target: SocketAddr, cfg: TcpCheck },
@@ -41,13 +49,15 @@ struct Check {
     base_weight: i32,
     /// misc_dynamic: the weight last asked for.
     weight_sent: Option<i32>,
-    /// Consecutive failures while the server was up.
-    failures: u32,
-    /// No result yet.
+    /// Its retry count and verdict (a check starts as the balancer says).
+    state: State,
+    /// No result yet since startup (a verdict's `first`).
     first: bool,
-    /// The last verdict given (a check starts as the balancer says).
-    up: bool,
     running: Option<Running>,
+    /// When the running attempt started (MISC_CHECK's clock).
+    started: Instant,
+    rule: Rule,
+    timing: Timing,
     /// Starts the next attempt, or times the running one out.
     timer: Option<TimerId>,
 }
@@ -65,10 +75,17 @@ pub struct Checks {
 impl Checks {
     /// The checks of the balancer's configuration, each starting as the
     /// balancer holds its checker, so that a reload does not flap them.
-    /// `fresh`: at startup, where keepalived lets one failure take a
-    /// server down (validate_check_config: "one failure is enough
-    /// initially"); after a reload, retries count from 0.
+    /// `fresh`: at startup; else after a reload, which carries the retry
+    /// counts of the checks it continues ([`states`]).
     fn build(&mut self, cx: &mut Cx, b: &Balancer, generation: u64, fresh: bool) {
+        let old: Old = if fresh {
+            Old::new()
+        } else {
+            self.checks
+                .iter()
+                .map(|c| ((c.id, c.checker), c.state))
+                .collect()
+        };
         self.shutdown(cx);
         self.key_base += self.checks.len() as u64 + 1;
         self.generation = generation;
@@ -78,39 +95,40 @@ impl Checks {
         for (vi, vs) in b.config().iter().enumerate() {
             for (ri, rs) in vs.real_servers.iter().enumerate() {
                 let id = RsId { vs: vi, rs: ri };
-                for (ci, c) in rs.checkers.iter().enumerate() {
-                    let (kind, warmup, retry) = match c {
+                let states = states(b, id, (!fresh).then_some(&old));
+                for ((ci, c), state) in rs.checkers.iter().enumerate().zip(states) {
+                    let (Some(state), Some((rule, timing, warmup))) = (state, rule_of(c)) else {
+                        continue;
+                    };
+                    let kind = match c {
                         Checker::Tcp(t) => {
                             let ip = t.connect_ip.unwrap_or(rs.addr);
                             let port = t.connect_port.unwrap_or(rs.port);
-                            let target = SocketAddr::new(ip, port);
-                            (
-                                Kind::Tcp {
-                                    target,
-                                    cfg: t.clone(),
-                                },
-                                t.warmup_max(),
-                                t.retry,
-                            )
+                            Kind::Tcp {
+                                target: SocketAddr::new(ip, port),
+                                cfg: t.clone(),
+                            }
                         }
-                        Checker::Misc(m) => (Kind::Misc(m.clone()), m.warmup_max(), m.retry),
+                        Checker::Misc(m) => Kind::Misc(m.clone()),
                         Checker::CiLinux(_) => continue,
                     };
                     noise = splitmix(noise);
-                    let spread = warmup.mul_f64((noise >> 11) as f64 / (1u64 << 53) as f64);
+                    let fraction = (noise >> 11) as f64 / (1u64 << 53) as f64;
                     let key = self.key_base + checks.len() as u64;
                     let timer = cx.timer(key);
-                    cx.arm(timer, now + spread);
+                    cx.arm(timer, now + schedule::first_run(warmup, fraction));
                     checks.push(Check {
                         id,
                         checker: ci,
                         kind,
                         base_weight: rs.weight,
                         weight_sent: None,
-                        failures: if fresh { retry } else { 0 },
+                        state,
                         first: fresh,
-                        up: b.checker_passes(id, ci),
                         running: None,
+                        started: now,
+                        rule,
+                        timing,
                         timer: Some(timer),
                     });
                 }
@@ -127,6 +145,7 @@ impl Checks {
     fn launch(&mut self, cx: &mut Cx, i: usize) {
         let key = self.key_base + i as u64;
         let c = &mut self.checks[i];
+        c.started = Instant::now();
         match &c.kind {
             Kind::Tcp { target, cfg } => {
                 let target = *target;
@@ -177,56 +196,32 @@ impl Checks {
             Some(Running::Misc(pid)) => cx.kill(pid),
             None => {}
         }
-        let (delay_loop, retry, before_retry, dynamic) = match &c.kind {
-            Kind::Tcp { cfg, .. } => (cfg.delay_loop, cfg.retry, cfg.delay_before_retry, false),
-            Kind::Misc(m) => (m.delay_loop, m.retry, m.delay_before_retry, m.dynamic),
-        };
+        let dynamic = matches!(&c.kind, Kind::Misc(m) if m.dynamic);
         // misc_dynamic: exit 0 (or a failure) restores the configured weight.
         let weight = match (dynamic, weight) {
             (true, None) => Some(c.base_weight),
             (_, w) => w,
         };
-        let next = |d: Duration| Instant::now() + d;
+        let now = Instant::now();
+        let step = c.state.result(c.rule, &c.timing, ok, c.started, now);
+        if let Some(t) = c.timer {
+            cx.arm(t, step.next);
+        }
         let first = std::mem::take(&mut c.first);
-        let mut verdict = None;
-        if ok {
-            c.failures = 0;
-            let at = next(delay_loop);
-            if !c.up || (weight.is_some() && weight != c.weight_sent) {
-                c.up = true;
-                verdict = Some(weight);
-            }
-            if let Some(t) = c.timer {
-                cx.arm(t, at);
-            }
-        } else if c.up && c.failures < retry {
-            c.failures += 1;
-            if let Some(t) = c.timer {
-                cx.arm(t, next(before_retry));
-            }
+        let weight_moved = ok && weight.is_some() && weight != c.weight_sent;
+        if step.verdict.is_none() && !weight_moved {
             return;
-        } else {
-            c.failures = 0;
-            if let Some(t) = c.timer {
-                cx.arm(t, next(delay_loop));
-            }
-            if c.up || first {
-                c.up = false;
-                verdict = Some(weight);
-            }
         }
-        if let Some(weight) = verdict {
-            c.weight_sent = weight.or(c.weight_sent);
-            self.verdicts.push(Verdict {
-                generation,
-                id: c.id,
-                checker: c.checker,
-                ok: c.up,
-                weight,
-                at: Instant::now(),
-                first,
-            });
-        }
+        c.weight_sent = weight.or(c.weight_sent);
+        self.verdicts.push(Verdict {
+            generation,
+            id: c.id,
+            checker: c.checker,
+            ok: c.state.up,
+            weight,
+            at: now,
+            first,
+        });
     }
 
     fn publish(&mut self, cx: &mut Cx) {
@@ -329,6 +324,81 @@ impl Subsystem for Checks {
 
     fn stop(&mut self, cx: &mut Cx) {
         self.shutdown(cx);
+    }
+}
+
+/// The states of the checks before a reload, by real server and checker.
+type Old = HashMap<(RsId, usize), State>;
+
+/// The states real server `id`'s checkers start with, per checker (None:
+/// not a check of ours): at startup (`old` None) one failure is enough;
+/// after a reload a check continuing an old one carries its count, and
+/// those that have not run need one failure beside a failed checker
+/// (ipwrapper.c migrate_checkers).
+fn states(b: &Balancer, id: RsId, old: Option<&Old>) -> Vec<Option<State>> {
+    let rs = &b.config()[id.vs].real_servers[id.rs];
+    let carried = old.and_then(|_| b.carried(id));
+    let mut states: Vec<Option<(State, u32)>> = rs
+        .checkers
+        .iter()
+        .enumerate()
+        .map(|(ci, c)| {
+            let retry = rule_of(c)?.1.retry;
+            let up = b.checker_passes(id, ci);
+            let Some(old) = old else {
+                return Some((State::at_start(up, retry), retry));
+            };
+            let was = carried
+                .and_then(|cr| Some((cr.from, (*cr.checkers.get(ci)?)?)))
+                .and_then(|k| old.get(&k));
+            let state = match was {
+                Some(was) => State::carried(*was, up, retry),
+                None => State::new_on_reload(up),
+            };
+            Some((state, retry))
+        })
+        .collect();
+    if let Some(cr) = carried {
+        let other_failing = rs
+            .checkers
+            .iter()
+            .enumerate()
+            .any(|(ci, c)| rule_of(c).is_none() && !b.checker_passes(id, ci));
+        let mut ours: Vec<(State, u32)> = states.iter().flatten().copied().collect();
+        schedule::after_reload(&mut ours, other_failing, cr.was_alive);
+        let mut ours = ours.into_iter();
+        for s in states.iter_mut().flatten() {
+            if let Some(new) = ours.next() {
+                *s = new;
+            }
+        }
+    }
+    states.into_iter().map(|s| s.map(|(s, _)| s)).collect()
+}
+
+/// A checker's rule, timing and longest warmup; None for CI-LINUX, which
+/// the reflection drives.
+fn rule_of(c: &Checker) -> Option<(Rule, Timing, Duration)> {
+    match c {
+        Checker::Tcp(t) => Some((
+            Rule::Tcp,
+            Timing {
+                delay_loop: t.delay_loop,
+                retry: t.retry,
+                delay_before_retry: t.delay_before_retry,
+            },
+            t.warmup_max(),
+        )),
+        Checker::Misc(m) => Some((
+            Rule::Misc,
+            Timing {
+                delay_loop: m.delay_loop,
+                retry: m.retry,
+                delay_before_retry: m.delay_before_retry,
+            },
+            m.warmup_max(),
+        )),
+        Checker::CiLinux(_) => None,
     }
 }
 

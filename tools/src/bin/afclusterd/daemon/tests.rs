@@ -83,6 +83,25 @@ fn until_changes(r: &mut Reactor, ipvs: &fake::Shared, n: usize) -> Vec<Change> 
     std::mem::take(&mut ipvs.lock().log)
 }
 
+/// Turn the loop until the IPVS fake has seen `want`; when it saw it.
+fn until_change(
+    r: &mut Reactor,
+    ipvs: &fake::Shared,
+    want: &Change,
+    within: Duration,
+) -> Option<Instant> {
+    let mut ev = Events::with_capacity(16);
+    let end = Instant::now() + within;
+    while Instant::now() < end {
+        r.turn(&mut ev, Some(Duration::from_millis(5)))
+            .expect("poll");
+        if ipvs.lock().log.iter().any(|c| c == want) {
+            return Some(Instant::now());
+        }
+    }
+    None
+}
+
 fn key() -> ServiceKey {
     ServiceKey::tcp("10.0.0.1".parse().unwrap(), 80)
 }
@@ -307,4 +326,122 @@ fn transitions_run_their_scripts_through_the_supervisor() {
     until(&mut r, "down\nup\n");
     r.stop_all();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn misc_check_runs_after_the_bootstrap_delay_and_times_runs_from_their_start() {
+    let dir = std::env::temp_dir().join(format!("afcd-misc-timing-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let log = dir.join("starts");
+    // Each run notes when it started, then takes 0.6 s.
+    let text = format!(
+        "virtual_server 10.0.0.1 80 {{
+    protocol TCP
+    delay_loop 1
+    real_server 10.0.1.1 80 {{
+        MISC_CHECK {{
+            misc_path \"/bin/sh -c 'date +%s.%N >> {}; sleep 0.6'\"
+            misc_timeout 2
+            warmup 0
+        }}
+    }}
+}}
+",
+        log.display()
+    );
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs_f64();
+    let ipvs = fake::Shared::default();
+    let (mut r, _me) = daemon(&text, &ipvs);
+    let starts = || -> Vec<f64> {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect()
+    };
+    let mut ev = Events::with_capacity(16);
+    let end = Instant::now() + Duration::from_secs(10);
+    while starts().len() < 3 && Instant::now() < end {
+        r.turn(&mut ev, Some(Duration::from_millis(10)))
+            .expect("poll");
+    }
+    r.stop_all();
+    let s = starts();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(s.len() >= 3, "{s:?}");
+    // keepalived's BOOTSTRAP_DELAY: no check before 1 s (warmup 0).
+    assert!(
+        s[0] - t0 >= 0.95,
+        "first run {:.3} s after start",
+        s[0] - t0
+    );
+    // From start to start: delay_loop, not delay_loop + the 0.6 s run
+    // (the margin is for a loaded machine).
+    for w in s.windows(2) {
+        let gap = w[1] - w[0];
+        assert!(
+            (0.85..1.45).contains(&gap),
+            "{gap:.3} s between runs: {s:?}"
+        );
+    }
+}
+
+#[test]
+fn tcp_check_retries_a_server_already_down_as_keepalived_2_2_7() {
+    // A port nothing listens on (until the test opens it again).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let text = format!(
+        "virtual_server 10.0.0.1 80 {{
+    protocol TCP
+    delay_loop 2
+    real_server 127.0.0.1 {port} {{
+        TCP_CHECK {{
+            connect_timeout 1
+            retry 2
+            delay_before_retry 0.3
+            warmup 0
+        }}
+    }}
+}}
+"
+    );
+    let ipvs = fake::Shared::default();
+    let (mut r, _me) = daemon(&text, &ipvs);
+    let rs = Dest::new("127.0.0.1".parse().unwrap(), port, Forward::Masq, 1);
+    assert_eq!(
+        until_changes(&mut r, &ipvs, 2),
+        [
+            Change::AddService(Service::new(key(), "wlc")),
+            Change::AddDest(key(), rs.clone()),
+        ]
+    );
+    // The first check (after 1 s) fails: out at once.
+    let del = Change::DelDest(key(), rs.addr, port);
+    let out = until_change(&mut r, &ipvs, &del, Duration::from_secs(5)).expect("taken out");
+    // The next check, delay_loop later, fails too; 2.2.7 then retries
+    // the server that is down at delay_before_retry (its 0.3 s), so a
+    // service back just after that check is seen 0.3 s later, not at the
+    // next delay_loop (2 s on).
+    let mut ev = Events::with_capacity(16);
+    while out.elapsed() < Duration::from_millis(2100) {
+        r.turn(&mut ev, Some(Duration::from_millis(5)))
+            .expect("poll");
+    }
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port again");
+    let add = Change::AddDest(key(), rs);
+    let back = until_change(&mut r, &ipvs, &add, Duration::from_secs(5));
+    r.stop_all();
+    drop(listener);
+    let back = back.expect("back in");
+    let after = back.duration_since(out);
+    assert!(
+        after < Duration::from_millis(3500),
+        "back {after:?} after it went out"
+    );
 }
