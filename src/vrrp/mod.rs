@@ -6,3 +6,4 @@ pub mod announce;
 pub mod check;
 pub mod instance;
 pub mod packet;
+pub mod track;
