@@ -174,12 +174,21 @@ pub(crate) fn classify(kw: &str) -> Option<Kind> {
         | "vrrp_startup_delay"
         | "log_unknown_vrids"
         | "lvs_sync_daemon" => Kind::Vrrp,
-        "vrrp_iptables" | "vrrp_ipsets" | "nftables" | "nftables_priority" | "nftables_ifindex"
-        | "nftables_counters" => Kind::Unsupported(FIREWALL),
+        "vrrp_iptables"
+        | "vrrp_ipsets"
+        | "nftables"
+        | "nftables_priority"
+        | "nftables_ifindex"
+        | "nftables_counters"
+        | "nftables_ipvs"
+        | "nftables_ipvs_priority"
+        | "nftables_ipvs_start_fwmark" => Kind::Unsupported(FIREWALL),
         "vrrp_garp_extra_if" | "vrrp_vmac_garp_intvl" | "vmac_prefix" | "vmac_addr_prefix" => {
             Kind::Unsupported(VMAC)
         }
-        "vrrp_notify_fifo" | "vrrp_notify_fifo_script" => Kind::Unsupported(FIFO),
+        "vrrp_notify_fifo" | "vrrp_notify_fifo_script" | "fifo_write_vrrp_states_on_reload" => {
+            Kind::Unsupported(FIFO)
+        }
         "vrrp_notify_priority_changes" => {
             Kind::Unsupported("afclusterd does not run notify scripts on priority changes yet")
         }
@@ -196,7 +205,9 @@ pub(crate) fn classify(kw: &str) -> Option<Kind> {
             Kind::Ignored("afclusterd sizes its own netlink and VRRP socket buffers")
         }
         "enable_snmp_vrrp" | "enable_snmp_rfc" | "enable_snmp_rfcv2" | "enable_snmp_rfcv3"
-        | "smtp_alert_vrrp" => Kind::Ignored("afclusterd sends no mail or SNMP traps"),
+        | "snmp_socket" | "smtp_alert_vrrp" => {
+            Kind::Ignored("afclusterd sends no mail or SNMP traps")
+        }
         _ => return None,
     })
 }

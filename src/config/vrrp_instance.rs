@@ -316,9 +316,11 @@ pub(crate) fn read<'a>(
             return None;
         }
     };
+    let n_errors = errors.len();
     let mut d = Draft::new(st, name);
     for s in &b.statements {
         d.keyword(s, errors, warnings);
     }
+    d.had_errors = errors.len() > n_errors;
     Some(d)
 }

@@ -43,6 +43,8 @@ pub(crate) struct Draft<'a> {
     pub notify: NotifyDraft,
     pub tracking: Tracking<'a>,
     pub tracking_weight: bool,
+    /// The block had errors (reported): the group is not made.
+    pub had_errors: bool,
 }
 
 /// Reads a top-level `vrrp_sync_group`.
@@ -70,7 +72,9 @@ pub(crate) fn read<'a>(
         notify: NotifyDraft::default(),
         tracking: Tracking::default(),
         tracking_weight: false,
+        had_errors: false,
     };
+    let n_errors = errors.len();
     for s in &b.statements {
         if let Err(e) = d.keyword(s, errors, warnings) {
             errors.push(e);
@@ -84,6 +88,7 @@ pub(crate) fn read<'a>(
             ),
         ));
     }
+    d.had_errors = errors.len() > n_errors;
     Some(d)
 }
 
@@ -278,7 +283,7 @@ pub(crate) fn complete(
             }
         }
     }
-    if errors.len() > n_errors {
+    if d.had_errors || errors.len() > n_errors {
         return None;
     }
     Some(VrrpSyncGroup {

@@ -288,3 +288,26 @@ fn lvs_sync_daemon_2_2_7_forms() {
         ],
     );
 }
+
+/// Every VRRP-related global_defs keyword of keepalived 2.2.7 and 2.2.8
+/// (core/global_parser.c init_global_keywords) is known.
+#[test]
+fn every_keepalived_vrrp_global_is_classified() {
+    let all = "vrrp_process_name smtp_alert_vrrp v3_checksum_as_v2 lvs_sync_daemon vrrp_mcast_group4 \
+        vrrp_mcast_group6 vrrp_garp_master_delay vrrp_garp_master_repeat vrrp_garp_master_refresh \
+        vrrp_garp_master_refresh_repeat vrrp_garp_lower_prio_delay vrrp_garp_lower_prio_repeat \
+        vrrp_down_timer_adverts vrrp_garp_interval vrrp_gna_interval vrrp_min_garp vrrp_garp_extra_if \
+        vrrp_vmac_garp_intvl vrrp_lower_prio_no_advert vrrp_higher_prio_send_advert vrrp_version \
+        vrrp_iptables vrrp_ipsets nftables nftables_priority nftables_ifindex nftables_ipvs \
+        nftables_ipvs_priority nftables_ipvs_start_fwmark nftables_counters vrrp_check_unicast_src \
+        vrrp_skip_check_adv_addr vrrp_strict vrrp_priority vrrp_no_swap vrrp_rt_priority \
+        vrrp_cpu_affinity vrrp_rlimit_rttime vrrp_rlimit_rtime vrrp_notify_fifo vrrp_notify_fifo_script \
+        vrrp_notify_priority_changes fifo_write_vrrp_states_on_reload snmp_socket enable_snmp_vrrp \
+        enable_snmp_rfc enable_snmp_rfcv2 enable_snmp_rfcv3 vrrp_netlink_cmd_rcv_bufs \
+        vrrp_netlink_cmd_rcv_bufs_force vrrp_netlink_monitor_rcv_bufs \
+        vrrp_netlink_monitor_rcv_bufs_force vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier \
+        vrrp_startup_delay log_unknown_vrids vmac_prefix vmac_addr_prefix";
+    for kw in all.split_whitespace() {
+        assert!(classify(kw).is_some(), "{kw}");
+    }
+}

@@ -82,6 +82,8 @@ pub(crate) struct AuthDraft<'a> {
 pub(crate) struct Draft<'a> {
     pub st: &'a Statement,
     pub name: &'a str,
+    /// The block had errors (reported): the instance is not made.
+    pub had_errors: bool,
     pub state: Option<(InitialState, &'a Word)>,
     pub interface: Option<(String, &'a Word)>,
     /// Written, even if wrongly: no second error for its absence.
@@ -134,6 +136,7 @@ impl<'a> Draft<'a> {
         Draft {
             st,
             name,
+            had_errors: false,
             state: None,
             interface: None,
             interface_written: false,

@@ -1064,6 +1064,28 @@ fn keepalived_keywords_are_read_refused_or_ignored_never_unknown() {
     );
 }
 
+/// Every vrrp_instance keyword of keepalived 2.2.7 and 2.2.8
+/// (vrrp_parser.c init_vrrp_keywords; auth_type and auth_pass are
+/// authentication's) is known, and track_node.
+#[test]
+fn every_keepalived_instance_keyword_is_classified() {
+    let all = "use_vmac use_vmac_addr vmac_xmit_base use_ipvlan unicast_peer unicast_fault_no_peer \
+        check_unicast_src old_unicast_checksum native_ipv6 state interface vrf dont_track_primary \
+        track_interface track_script track_file track_process track_bfd mcast_src_ip unicast_src_ip \
+        mcast_dst_ip track_src_ip virtual_router_id unicast_ttl version priority advert_int \
+        virtual_ipaddress virtual_ipaddress_excluded no_virtual_ipaddress promote_secondaries \
+        linkbeat_use_polling v3_checksum_as_v2 virtual_routes virtual_rules accept no_accept \
+        skip_check_adv_addr strict_mode preempt nopreempt preempt_delay debug notify_backup \
+        notify_master notify_fault notify_stop notify_deleted notify notify_master_rx_lower_pri \
+        smtp_alert notify_priority_changes lvs_sync_daemon_interface garp_master_delay \
+        garp_master_refresh garp_master_repeat garp_master_refresh_repeat garp_lower_prio_delay \
+        garp_lower_prio_repeat down_timer_adverts timer_expired_backup garp_extra_if vmac_garp_intvl \
+        lower_prio_no_advert higher_prio_send_advert kernel_rx_buf_size authentication track_node";
+    for kw in all.split_whitespace() {
+        assert!(classify(kw).is_some(), "{kw}");
+    }
+}
+
 #[test]
 fn track_src_ip_without_a_source_does_nothing() {
     let i = warned(
@@ -1111,6 +1133,22 @@ fn vrid_conflicts_as_keepalived_checks_them() {
             &[same[0], same[1], "unicast_peer { 10.0.0.8 }", VIP],
         )),
         &["7:1: vrrp_instance VI_2 uses VRID 51 with IPv4 on eth0 to the same unicast peer, as VI_1"],
+    );
+    // Instances in error are left out: no conflict between their VRIDs.
+    assert_errors(
+        &refs(&two(
+            &[VIP, "bogus"],
+            &[
+                same[0],
+                same[1],
+                "virtual_ipaddress { 10.0.0.101 }",
+                "bogus",
+            ],
+        )),
+        &[
+            "5:3: unknown keyword 'bogus' in vrrp_instance",
+            "11:3: unknown keyword 'bogus' in vrrp_instance",
+        ],
     );
 }
 

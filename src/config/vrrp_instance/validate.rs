@@ -27,8 +27,7 @@ const OWNER: u8 = 255;
 const DEFAULT_PRIORITY: u8 = 100;
 /// The largest VRRPv3 interval: 12 bits of centiseconds.
 const MAX_V3_ADVERT_CS: u64 = (1 << 12) - 1;
-/// DEFAULT_MTU, and the headers before the addresses (Ethernet, IP,
-/// VRRP, and VRRPv2's authentication data): keepalived's room for VIPs.
+/// DEFAULT_MTU: the interface's MTU is not known here.
 const MTU: usize = 1500;
 
 /// The instance `d` describes, resolved and checked. None when it has
@@ -283,7 +282,7 @@ pub(crate) fn complete(
         }
     }
 
-    if errors.len() > n_errors {
+    if d.had_errors || errors.len() > n_errors {
         return None;
     }
     Some(VrrpInstance {
@@ -540,6 +539,7 @@ fn vip_room(
     at: &super::super::parse::Location,
     errors: &mut Vec<ConfigError>,
 ) {
+    // Ethernet, IP and VRRP headers, and VRRPv2's authentication data.
     let (header, size) = match family {
         Family::Inet => (
             14 + 20 + 8 + if version == VrrpVersion::V2 { 8 } else { 0 },
