@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::parse::{Block, ConfigError, Location, Statement, Word};
+use super::vrrp_globals::{self, VrrpGlobals};
 use super::words;
 use crate::control::DEFAULT_SOCKET;
 
@@ -42,6 +43,8 @@ pub struct GlobalDefs {
     /// servers), which would also remove services afclusterd does not own;
     /// afclusterd accepts it with a warning and removes only its own.
     pub ipvs_cleanup_on_stop: bool,
+    /// keepalived's vrrp_* keywords and lvs_sync_daemon.
+    pub vrrp: VrrpGlobals,
 }
 
 impl Default for GlobalDefs {
@@ -55,6 +58,7 @@ impl Default for GlobalDefs {
             state_dump_file: PathBuf::from("/run/afclusterd.data"),
             events_rcv_bufs: None,
             ipvs_cleanup_on_stop: true,
+            vrrp: VrrpGlobals::default(),
         }
     }
 }
@@ -104,7 +108,22 @@ impl GlobalDefs {
                 }
                 continue;
             }
-            if let Err(e) = self.keyword(st) {
+            let r = match vrrp_globals::classify(kw) {
+                Some(vrrp_globals::Kind::Vrrp) => self.vrrp.keyword(st, warnings),
+                Some(vrrp_globals::Kind::Unsupported(why)) => Err(ConfigError::at(
+                    &st.keyword.loc,
+                    format!("{kw} is not supported: {why}"),
+                )),
+                Some(vrrp_globals::Kind::Ignored(why)) => {
+                    warnings.push(ConfigError::at(
+                        &st.keyword.loc,
+                        format!("{kw} has no effect: {why}"),
+                    ));
+                    Ok(())
+                }
+                None => self.keyword(st),
+            };
+            if let Err(e) = r {
                 errors.push(e);
             }
         }

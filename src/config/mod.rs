@@ -4,7 +4,17 @@
 pub mod checker;
 pub mod global_defs;
 pub mod parse;
+#[cfg(test)]
+mod testing;
+pub mod track;
+pub mod track_file;
+pub mod vip;
 pub mod virtual_server;
+mod vrrp;
+pub mod vrrp_globals;
+pub mod vrrp_instance;
+pub mod vrrp_script;
+pub mod vrrp_sync_group;
 mod words;
 
 use std::path::{Path, PathBuf};
@@ -12,7 +22,14 @@ use std::path::{Path, PathBuf};
 pub use checker::{Checker, CiLinuxCheck, MiscCheck, TcpCheck};
 pub use global_defs::{GlobalDefs, Script};
 pub use parse::{ConfigError, Location, Statement, Word};
+pub use track::{NodeRef, TrackFile, TrackInterface, TrackNode, TrackScript};
+pub use track_file::{TrackFileInit, TrackedFile};
+pub use vip::{Vip, VipFlags};
 pub use virtual_server::{RealServer, SorryServer, VirtualServer, VsAddress};
+pub use vrrp_globals::{LvsSyncDaemon, VrrpGlobals};
+pub use vrrp_instance::{Garp, InitialState, Notify, UnicastPeer, VrrpInstance, VrrpVersion};
+pub use vrrp_script::{ScriptUser, VrrpScript};
+pub use vrrp_sync_group::VrrpSyncGroup;
 
 /// Where afclusterd looks for its configuration unless told (-f).
 pub const DEFAULT_PATH: &str = "/etc/afclusterd/afclusterd.conf";
@@ -25,6 +42,14 @@ pub struct Config {
     pub global: GlobalDefs,
     /// The IPVS services, in the order of the file.
     pub virtual_servers: Vec<VirtualServer>,
+    /// The VRRP instances, in the order of the file (the daemon does not
+    /// run them yet).
+    pub vrrp_instances: Vec<VrrpInstance>,
+    /// `vrrp_script` definitions, tracked by instances and sync groups.
+    pub vrrp_scripts: Vec<VrrpScript>,
+    /// `track_file` (and `vrrp_track_file`) definitions.
+    pub track_files: Vec<TrackedFile>,
+    pub vrrp_sync_groups: Vec<VrrpSyncGroup>,
     /// Things that do not stop the configuration from working but that an
     /// operator should know about (keepalived keywords with no meaning here).
     pub warnings: Vec<ConfigError>,
@@ -48,21 +73,24 @@ impl std::fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
-/// keepalived sections afclusterd does not (yet) implement: a clear
-/// message beats "unknown keyword" for configurations pasted from keepalived.
-const KEEPALIVED_ONLY: &[&str] = &[
-    "vrrp_instance",
-    "vrrp_sync_group",
-    "vrrp_script",
-    "vrrp_track_process",
-    "track_file",
-    "static_ipaddress",
-    "static_routes",
-    "static_rules",
-    "linkbeat_interfaces",
-    "bfd_instance",
-    "virtual_server_group",
-];
+/// keepalived's other top-level sections (2.2.7), which afclusterd does
+/// not implement yet, and why: a clear message beats "unknown keyword"
+/// for configurations pasted from keepalived.
+fn keepalived_only(kw: &str) -> Option<&'static str> {
+    Some(match kw {
+        "static_ipaddress" | "static_routes" | "static_rules" | "track_group" => {
+            "afclusterd does not add static addresses, routes or rules yet"
+        }
+        "vrrp_track_process" => "afclusterd does not track processes yet (a vrrp_script can)",
+        "garp_group" => "afclusterd does not space gratuitous ARPs per interface group yet",
+        "linkbeat_interfaces" | "interface_up_down_delays" => {
+            "afclusterd follows link state over netlink, without polling or delays yet"
+        }
+        "bfd_instance" => "afclusterd has no BFD",
+        "virtual_server_group" => "afclusterd has no virtual server groups yet",
+        _ => return None,
+    })
+}
 
 impl Config {
     /// Read and check `path`.
@@ -84,6 +112,10 @@ impl Config {
             path: path.to_path_buf(),
             global: GlobalDefs::default(),
             virtual_servers: Vec::new(),
+            vrrp_instances: Vec::new(),
+            vrrp_scripts: Vec::new(),
+            track_files: Vec::new(),
+            vrrp_sync_groups: Vec::new(),
             warnings: Vec::new(),
         }
     }
@@ -94,7 +126,8 @@ impl Config {
         let mut global = GlobalDefs::default();
         let mut virtual_servers = Vec::new();
         let mut seen_global: Option<&Location> = None;
-        for st in tree {
+        let mut vrrp_sections = Vec::new();
+        for (order, st) in tree.iter().enumerate() {
             let kw = st.keyword.text.as_str();
             match kw {
                 "global_defs" => {
@@ -117,21 +150,33 @@ impl Config {
                         virtual_servers.push(vs);
                     }
                 }
-                _ if KEEPALIVED_ONLY.contains(&kw) => errors.push(ConfigError::at(
-                    &st.keyword.loc,
-                    format!("'{kw}' is a keepalived section that afclusterd does not support"),
-                )),
-                _ => errors.push(ConfigError::at(
-                    &st.keyword.loc,
-                    format!("unknown keyword '{kw}' (expected global_defs or virtual_server)"),
-                )),
+                _ if vrrp::is_vrrp_section(kw) => vrrp_sections.push((order, st)),
+                _ => match keepalived_only(kw) {
+                    Some(why) => errors.push(ConfigError::at(
+                        &st.keyword.loc,
+                        format!("'{kw}' is a keepalived section that afclusterd does not support: {why}"),
+                    )),
+                    None => errors.push(ConfigError::at(
+                        &st.keyword.loc,
+                        format!(
+                            "unknown keyword '{kw}' (expected global_defs, virtual_server, \
+                             vrrp_instance, vrrp_sync_group, vrrp_script or track_file)"
+                        ),
+                    )),
+                },
             }
         }
+        // After the whole tree: global_defs may come last.
+        let vrrp = vrrp::read(&vrrp_sections, &mut global, &mut errors, &mut warnings);
         if errors.is_empty() {
             Ok(Config {
                 path: path.to_path_buf(),
                 global,
                 virtual_servers,
+                vrrp_instances: vrrp.instances,
+                vrrp_scripts: vrrp.scripts,
+                track_files: vrrp.track_files,
+                vrrp_sync_groups: vrrp.sync_groups,
                 warnings,
             })
         } else {
@@ -156,10 +201,10 @@ mod tests {
 
     #[test]
     fn unknown_and_keepalived_only_sections_are_located_errors() {
-        let e = load("global_defs {\n}\nvrrp_instance VI_1 {\n}\n  bogus 1\n").unwrap_err();
+        let e = load("global_defs {\n}\nstatic_routes {\n}\n  bogus 1\n").unwrap_err();
         let text = e.to_string();
         assert!(
-            text.contains("test.conf:3:1: 'vrrp_instance' is a keepalived section"),
+            text.contains("test.conf:3:1: 'static_routes' is a keepalived section that afclusterd does not support: afclusterd does not add static addresses, routes or rules yet"),
             "{text}"
         );
         assert!(

@@ -201,3 +201,33 @@ pub fn port(w: &Word) -> Result<u16, ConfigError> {
         .parse()
         .map_err(|_| ConfigError::at(&w.loc, format!("'{}' is not a port (0 to 65535)", w.text)))
 }
+
+/// An interface name as the kernel takes it (net/core/dev.c
+/// dev_valid_name, which keepalived copies): 1 to 15 bytes, not `.` or
+/// `..`, no `/`, `:` or blank. Whether it exists is for the daemon to see:
+/// interfaces come and go, a configuration test should not depend on them.
+pub fn ifname(w: &Word) -> Result<&str, ConfigError> {
+    let name = w.text.as_str();
+    let bad = |why: &str| {
+        Err(ConfigError::at(
+            &w.loc,
+            format!("'{name}' is not an interface name: {why}"),
+        ))
+    };
+    if name.is_empty() {
+        return bad("empty");
+    }
+    if name.len() >= IFNAMSIZ {
+        return bad("longer than 15 bytes");
+    }
+    if name == "." || name == ".." {
+        return bad("'.' and '..' are not allowed");
+    }
+    if name.contains(|c: char| c == '/' || c == ':' || c.is_whitespace()) {
+        return bad("'/', ':' and blanks are not allowed");
+    }
+    Ok(name)
+}
+
+/// IFNAMSIZ (linux/if.h): names are shorter.
+pub const IFNAMSIZ: usize = 16;

@@ -1335,17 +1335,8 @@ fn keepalived_quorum_sample() {
 
 #[test]
 fn keepalived_sample_with_vrrp_and_http_get() {
-    sample_errors(
-        "keepalived.conf.sample",
-        &[
-            (
-                13,
-                1,
-                "'vrrp_instance' is a keepalived section that afclusterd does not support",
-            ),
-            (37, 9, HTTP_GET),
-        ],
-    );
+    // The vrrp_instance is read (vrrp_instance/tests.rs): only HTTP_GET is refused.
+    sample_errors("keepalived.conf.sample", &[(37, 9, HTTP_GET)]);
     // The virtual_server alone: only its HTTP_GET is refused.
     let e = part(&sample_part("keepalived.conf.sample", 26, 47, &[])).unwrap_err();
     assert_messages(&e.0, &["37:9: HTTP_GET is a keepalived checker"]);
