@@ -107,6 +107,68 @@ pub struct Status {
     pub subsystems: Vec<SubsystemStatus>,
     #[serde(default)]
     pub ipvs: IpvsStatus,
+    /// Each vrrp_instance.
+    #[serde(default)]
+    pub vrrp: Vec<VrrpStatus>,
+    /// The VRRP network thread: addresses and announcements.
+    #[serde(default)]
+    pub vrrp_net: VrrpNetStatus,
+}
+
+/// One VRRP instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VrrpStatus {
+    pub name: String,
+    pub interface: String,
+    pub vrid: u8,
+    pub version: u8,
+    /// INIT, BACKUP, MASTER, FAULT or STOP.
+    pub state: String,
+    pub base_priority: u8,
+    /// After tracking.
+    pub effective_priority: u8,
+    /// The adverts' source address.
+    pub source: Option<String>,
+    /// The master last heard from (in BACKUP).
+    pub master: Option<String>,
+    pub master_priority: Option<u8>,
+    /// Why it cannot run (no such interface, no address on it).
+    pub unusable: Option<String>,
+    /// Seconds since its last state change.
+    pub since_s: Option<u64>,
+    pub counters: VrrpCounters,
+    /// Packets dropped, by reason.
+    pub drops: std::collections::BTreeMap<String, u64>,
+}
+
+/// keepalived's statistics of an instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VrrpCounters {
+    pub adverts_received: u64,
+    pub adverts_sent: u64,
+    pub become_master: u64,
+    pub release_master: u64,
+    pub pri_zero_received: u64,
+    pub pri_zero_sent: u64,
+    pub lower_prio_ignored: u64,
+}
+
+/// What the VRRP network thread did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VrrpNetStatus {
+    pub addresses_added: u64,
+    pub addresses_removed: u64,
+    pub announcements: u64,
+    pub failures: u64,
+    pub last_error: Option<String>,
+    /// Instances whose addresses are not yet as wanted (retrying).
+    pub pending: Vec<String>,
+    /// Packets on a VRRP socket no instance could take (bad IPv4 header,
+    /// unknown VRID).
+    pub unclaimed: u64,
 }
 
 /// A distribution of durations, summarised (microseconds).
@@ -308,6 +370,40 @@ pub fn render_status(s: &Status, out: &mut impl Write) -> io::Result<()> {
         "reloads      {} ({} refused)",
         c.reloads, c.reload_failures
     )?;
+    for v in &s.vrrp {
+        let mut line = format!(
+            "vrrp         {} {} priority {} (base {}), {} vrid {} v{}",
+            v.name, v.state, v.effective_priority, v.base_priority, v.interface, v.vrid, v.version
+        );
+        if let Some(m) = &v.master {
+            line += &format!(", master {m} ({})", v.master_priority.unwrap_or(0));
+        }
+        if let Some(t) = v.since_s {
+            line += &format!(", for {t} s");
+        }
+        writeln!(out, "{line}")?;
+        if let Some(u) = &v.unusable {
+            writeln!(out, "             cannot run: {u}")?;
+        }
+        let c = &v.counters;
+        let dropped: u64 = v.drops.values().sum();
+        writeln!(
+            out,
+            "             adverts {} in, {} out, {} dropped; master {} times, released {}",
+            c.adverts_received, c.adverts_sent, dropped, c.become_master, c.release_master
+        )?;
+    }
+    if !s.vrrp.is_empty() {
+        let n = &s.vrrp_net;
+        writeln!(
+            out,
+            "vrrp net     {} addresses added, {} removed, {} announcements, {} failures",
+            n.addresses_added, n.addresses_removed, n.announcements, n.failures
+        )?;
+        if let Some(e) = &n.last_error {
+            writeln!(out, "             last failure: {e}")?;
+        }
+    }
     if !s.virtual_servers.is_empty() {
         let i = &s.ipvs;
         let state = match (i.usable, i.in_sync) {
@@ -455,6 +551,21 @@ mod tests {
                 last_error: Some("AddDest: refused".into()),
                 ..IpvsStatus::default()
             },
+            vrrp: vec![VrrpStatus {
+                name: "VI_1".into(),
+                interface: "eth0".into(),
+                vrid: 51,
+                version: 3,
+                state: "BACKUP".into(),
+                base_priority: 100,
+                effective_priority: 80,
+                master: Some("10.0.0.1".into()),
+                master_priority: Some(150),
+                since_s: Some(12),
+                drops: [("ttl".to_string(), 2)].into(),
+                ..VrrpStatus::default()
+            }],
+            vrrp_net: VrrpNetStatus::default(),
         }
     }
 
@@ -495,6 +606,13 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("down  weight 1"), "{text}");
+        assert!(
+            text.contains(
+                "vrrp         VI_1 BACKUP priority 80 (base 100), eth0 vrid 51 v3, master 10.0.0.1 (150), for 12 s\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("adverts 0 in, 0 out, 2 dropped"), "{text}");
         assert!(
             text.contains("    3  goingdown  gamma  10.0.0.3,fd00::3"),
             "{text}"

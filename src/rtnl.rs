@@ -56,6 +56,20 @@ pub enum Scope {
     Other(u8),
 }
 
+impl Scope {
+    /// From the number `ip addr` and keepalived's `scope` take (RT_SCOPE_*).
+    pub fn from_raw(n: u8) -> Scope {
+        match n {
+            0 => Scope::Global,
+            200 => Scope::Site,
+            253 => Scope::Link,
+            254 => Scope::Host,
+            255 => Scope::Nowhere,
+            n => Scope::Other(n),
+        }
+    }
+}
+
 impl From<Scope> for AddressScope {
     fn from(s: Scope) -> AddressScope {
         match s {

@@ -17,6 +17,7 @@ use crate::lifecycle::Lifecycle;
 use crate::lvs::Lvs;
 use crate::notify_hook::NotifyHook;
 use crate::reflection::ReflectionSync;
+use crate::vrrp::Vrrp;
 
 pub struct Daemon {
     reactor: Reactor,
@@ -51,6 +52,9 @@ impl Daemon {
         // first (lvs reconfigures the balancer that the checkers rebuild
         // from).
         reactor.add(Box::new(reflection));
+        // Right after the reflection: an instance tracking a node reacts
+        // to its change before anything else does.
+        reactor.add(Box::new(Vrrp::new()));
         reactor.add(Box::new(hook));
         reactor.add(Box::new(lvs));
         reactor.add(Box::new(Checks::default()));

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 use std::time::Instant;
 
-use afcluster::config::{Config, ConfigErrors};
+use afcluster::config::ConfigErrors;
 use afcluster::control::Status;
 use log::{error, info, warn};
 use signal_hook::consts::{SIGHUP, SIGUSR1};
@@ -49,7 +49,7 @@ impl Lifecycle {
         self.service.reloading();
         self.reloads += 1;
         let path = cx.shared().config_path.clone();
-        match Config::load(&path) {
+        match crate::config_load::load(&path) {
             Ok(new) => {
                 for w in &new.warnings {
                     warn!("{w}");

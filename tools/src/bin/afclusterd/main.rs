@@ -3,6 +3,7 @@
 
 mod args;
 mod checks;
+mod config_load;
 mod control_server;
 mod core;
 mod daemon;
@@ -17,6 +18,7 @@ mod reflection;
 mod scripts;
 mod service;
 mod state_dump;
+mod vrrp;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -128,7 +130,7 @@ fn load_config(args: &Args) -> Result<(Config, PathBuf), String> {
     }
     // Absolute, so that SIGHUP finds it after the chdir to /.
     let path = std::path::absolute(&path).unwrap_or(path);
-    match Config::load(&path) {
+    match config_load::load(&path) {
         Ok(c) => Ok((c, path)),
         Err(e) => Err(format!(
             "{e}\nafclusterd: configuration {} is invalid ({} error{})",

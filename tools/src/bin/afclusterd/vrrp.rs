@@ -1,0 +1,746 @@
+//! VRRP: keepalived's vrrp_instances on the core's loop.
+//!
+//! The protocol runs here, on the loop: adverts are sent from the handler
+//! that decides them (a raw socket send does not block) and received ones
+//! are judged and fed to each instance's state machine at once, so an
+//! advert or a master-down timer waits on nothing but the loop. What may
+//! block — adding and removing addresses under the kernel's RTNL lock,
+//! bursts of gratuitous ARPs — goes to the network thread (`netops`).
+//! Interfaces are resolved at start and on reload (a few rtnetlink
+//! requests, as keepalived makes them then).
+//!
+//! The parts: `router` (one instance: state machine, configuration,
+//! counters), `socket` (the raw sockets), `announcer` (ARP and NA
+//! frames), `netops` (the thread).
+
+mod announcer;
+mod netops;
+mod router;
+mod socket;
+
+use std::collections::HashMap;
+use std::io;
+use std::net::IpAddr;
+use std::rc::Rc;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use afcluster::config::{Config, Script, VrrpInstance};
+use afcluster::control::{Status, VrrpNetStatus};
+use afcluster::rtnl::{Addr, Rtnl};
+use afcluster::vrrp::check::{self, Received};
+use afcluster::vrrp::instance::{Action, State};
+use afcluster::vrrp::packet::{self, IPPROTO_VRRP};
+use log::{debug, error, info, warn};
+use mio::unix::SourceFd;
+use mio::{Interest, Token};
+
+use crate::core::{Cx, Exit, Message, Shared, Subsystem, TimerId};
+use crate::scripts::command;
+use netops::{Job, Report, Worker};
+use router::{notify_state, Iface, Router};
+use socket::{Frame, VrrpSocket};
+
+/// Timer kinds of an instance; its keys are `index * KINDS + kind`.
+const KINDS: u64 = 4;
+const PROTOCOL: u64 = 0;
+const GARP_DELAY: u64 = 1;
+const GARP_REFRESH: u64 = 2;
+const GARP_LOWER: u64 = 3;
+/// A socket with packets left after a full batch (key: the socket's).
+const SOCKET_BATCH: usize = 64;
+/// Socket readiness keys start here, after the timers'.
+const SOCK_KEY: u64 = 1 << 40;
+
+/// keepalived runs notify scripts without a limit (STOP: 1 s); a script
+/// stuck for this long is killed.
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
+const NOTIFY_STOP_TIMEOUT: Duration = Duration::from_secs(1);
+
+struct Sock {
+    socket: VrrpSocket,
+    ifname: String,
+    source: IpAddr,
+    multicast: bool,
+    group: Option<IpAddr>,
+    token: Option<Token>,
+    /// A batch was cut short: drain again soon.
+    more: Option<TimerId>,
+}
+
+struct Timers {
+    protocol: TimerId,
+    garp_delay: TimerId,
+    garp_refresh: TimerId,
+    garp_lower: TimerId,
+}
+
+struct NetThread {
+    jobs: Sender<Job>,
+    reports: Receiver<Report>,
+    handle: Option<JoinHandle<()>>,
+}
+
+type Backend = Box<dyn netops::Backend>;
+type MakeBackend = Box<dyn FnMut() -> io::Result<Backend>>;
+
+pub struct Vrrp {
+    routers: Vec<Router>,
+    timers: Vec<Timers>,
+    socks: Vec<Sock>,
+    net: Option<NetThread>,
+    net_report: Report,
+    unclaimed: u64,
+    make_backend: MakeBackend,
+    next_script: u64,
+    scripts: HashMap<u64, String>,
+    /// Interface names to indexes, as found at the last (re)start.
+    ifindex: HashMap<String, u32>,
+}
+
+impl Vrrp {
+    pub fn new() -> Vrrp {
+        Vrrp::with_backend(Box::new(
+            || Ok(Box::new(netops::System::open()?) as Backend),
+        ))
+    }
+
+    pub fn with_backend(make_backend: MakeBackend) -> Vrrp {
+        Vrrp {
+            routers: Vec::new(),
+            timers: Vec::new(),
+            socks: Vec::new(),
+            net: None,
+            net_report: Report::default(),
+            unclaimed: 0,
+            make_backend,
+            next_script: 0,
+            scripts: HashMap::new(),
+            ifindex: HashMap::new(),
+        }
+    }
+
+    fn send(&mut self, job: Job) {
+        if let Some(n) = &self.net {
+            if n.jobs.send(job).is_err() {
+                error!(
+                    "VRRP: the network thread is gone: addresses are no longer added or removed"
+                );
+                self.net = None;
+            }
+        }
+    }
+
+    fn start_thread(&mut self, cx: &Cx) {
+        if self.net.is_some() {
+            return;
+        }
+        let backend = match (self.make_backend)() {
+            Ok(b) => b,
+            Err(e) => {
+                error!("VRRP: cannot open the sockets to add addresses and announce them: {e}");
+                return;
+            }
+        };
+        let (jtx, jrx) = mpsc::channel();
+        let (rtx, rrx) = mpsc::channel();
+        let wake = cx.wake_handle(0);
+        let handle = std::thread::Builder::new()
+            .name("vrrp-net".into())
+            .spawn(move || netops::run(Worker::new(backend), jrx, rtx, wake));
+        match handle {
+            Ok(h) => {
+                self.net = Some(NetThread {
+                    jobs: jtx,
+                    reports: rrx,
+                    handle: Some(h),
+                })
+            }
+            Err(e) => error!("VRRP: cannot start its network thread: {e}"),
+        }
+    }
+
+    /// Resolve, open and start every instance of `config`.
+    fn configure(&mut self, cx: &mut Cx, config: &Config) {
+        if config.vrrp_instances.is_empty() {
+            return;
+        }
+        self.start_thread(cx);
+        let mut rtnl = Rtnl::connect().map_err(|e| e.to_string());
+        self.ifindex.clear();
+        let now = Instant::now();
+        for cfg in &config.vrrp_instances {
+            let iface = match &mut rtnl {
+                Ok(rt) => resolve(rt, cfg, &mut self.ifindex),
+                Err(e) => Err(format!("cannot ask the kernel about interfaces: {e}")),
+            };
+            let mut r = Router::new(cfg.clone(), iface);
+            if let Some(i) = r.iface.clone() {
+                match self.socket_for(cx, &r, &i) {
+                    Ok(s) => r.sock = Some(s),
+                    Err(e) => {
+                        r.unusable = Some(format!(
+                            "cannot open its VRRP sockets on {}: {e}",
+                            cfg.interface
+                        ))
+                    }
+                }
+            }
+            if let Some(u) = &r.unusable {
+                warn!("VRRP ({}): {u}; FAULT until a reload finds it", cfg.name);
+            }
+            let i = self.routers.len() as u64;
+            self.timers.push(Timers {
+                protocol: cx.timer(i * KINDS + PROTOCOL),
+                garp_delay: cx.timer(i * KINDS + GARP_DELAY),
+                garp_refresh: cx.timer(i * KINDS + GARP_REFRESH),
+                garp_lower: cx.timer(i * KINDS + GARP_LOWER),
+            });
+            // Addresses left by a daemon that died without removing them:
+            // gone before anything else, so that none is ever duplicated.
+            let index_of = |n: &str| self.ifindex.get(n).copied();
+            let addrs = r.addresses(index_of);
+            self.send(Job::Want {
+                instance: r.name().to_string(),
+                present: false,
+                addrs,
+            });
+            self.routers.push(r);
+        }
+        for i in 0..self.routers.len() {
+            let (total, track_fault) = self.routers[i].tracking(&cx.shared().reflection);
+            let r = &mut self.routers[i];
+            r.m.set_priority(total);
+            let fault = track_fault || r.unusable.is_some();
+            let mut out = Vec::new();
+            r.m.start(now, fault, &mut out);
+            info!(
+                "VRRP ({}): vrid {} on {}, priority {}, {}",
+                r.name(),
+                r.cfg.vrid,
+                r.cfg.interface,
+                r.m.effective_priority(),
+                r.m.state()
+            );
+            self.act(cx, i, &out, now);
+        }
+    }
+
+    /// The socket of the instance's interface, family and mode, shared
+    /// by the instances that have the same (keepalived's socket pool).
+    fn socket_for(&mut self, cx: &mut Cx, r: &Router, i: &Iface) -> io::Result<usize> {
+        let multicast = r.multicast();
+        let group = if multicast {
+            r.destinations().first().copied()
+        } else {
+            None
+        };
+        if let Some(n) = self.socks.iter().position(|s| {
+            s.ifname == r.cfg.interface
+                && s.source == i.source
+                && s.multicast == multicast
+                && s.group == group
+        }) {
+            return Ok(n);
+        }
+        let socket = VrrpSocket::open(&r.cfg.interface, i.index, i.source, group)?;
+        let n = self.socks.len();
+        let key = SOCK_KEY + n as u64;
+        let fd = socket.fd();
+        let token = cx.register(&mut SourceFd(&fd), key, Interest::READABLE)?;
+        let more = cx.timer(key);
+        self.socks.push(Sock {
+            socket,
+            ifname: r.cfg.interface.clone(),
+            source: i.source,
+            multicast,
+            group,
+            token: Some(token),
+            more: Some(more),
+        });
+        Ok(n)
+    }
+
+    /// Carry out what instance `i`'s state machine asked for.
+    fn act(&mut self, cx: &mut Cx, i: usize, actions: &[Action], now: Instant) {
+        for a in actions {
+            match *a {
+                Action::Advertise { priority } => self.advertise(i, priority),
+                Action::Transition { from, to } => self.transition(cx, i, from, to, now),
+            }
+        }
+        let t = self.timers[i].protocol;
+        match self.routers[i].m.deadline() {
+            Some(at) => cx.arm(t, at),
+            None => cx.disarm(t),
+        }
+    }
+
+    fn advertise(&mut self, i: usize, priority: u8) {
+        let r = &self.routers[i];
+        let Some(sock) = r.sock.and_then(|s| self.socks.get(s)) else {
+            return;
+        };
+        for dst in r.destinations() {
+            match r.advert(priority, dst) {
+                Ok(bytes) => {
+                    if let Err(e) = sock.socket.send(&bytes, dst) {
+                        debug!("VRRP ({}): sending an advert to {dst}: {e}", r.name());
+                    }
+                }
+                Err(e) => warn!("VRRP ({}): cannot build an advert: {e}", r.name()),
+            }
+        }
+    }
+
+    fn transition(&mut self, cx: &mut Cx, i: usize, from: State, to: State, now: Instant) {
+        let t = &self.timers[i];
+        let (garp_delay, garp_refresh) = (t.garp_delay, t.garp_refresh);
+        let index_of = |n: &str| self.ifindex.get(n).copied();
+        let r = &self.routers[i];
+        info!("VRRP ({}): {from} -> {to}", r.name());
+        let addrs = r.addresses(index_of);
+        let name = r.name().to_string();
+        if to == State::Master {
+            self.send(Job::Want {
+                instance: name.clone(),
+                present: true,
+                addrs,
+            });
+            self.announce(i, self.routers[i].cfg.garp.master_repeat);
+            let g = self.routers[i].cfg.garp;
+            if !g.master_delay.is_zero() {
+                cx.arm_in(garp_delay, g.master_delay);
+            }
+            if !g.master_refresh.is_zero() {
+                cx.arm_in(garp_refresh, g.master_refresh);
+            }
+        } else if from == State::Master {
+            self.send(Job::Want {
+                instance: name,
+                present: false,
+                addrs,
+            });
+            cx.disarm(garp_delay);
+            cx.disarm(garp_refresh);
+            cx.disarm(self.timers[i].garp_lower);
+        }
+        self.routers[i].transitioned(now);
+        self.notify(cx, i, to);
+    }
+
+    fn announce(&mut self, i: usize, repeat: u32) {
+        let r = &self.routers[i];
+        let Some(iface) = &r.iface else {
+            return;
+        };
+        if repeat == 0 {
+            return;
+        }
+        let job = Job::Announce {
+            instance: r.name().to_string(),
+            ifindex: iface.index,
+            mac: iface.mac,
+            addrs: r.announced(),
+            repeat,
+            router: false,
+        };
+        self.send(job);
+    }
+
+    /// keepalived's notify_master/_backup/_fault/_stop, then `notify`
+    /// with INSTANCE, the name, the state and the priority.
+    fn notify(&mut self, cx: &mut Cx, i: usize, to: State) {
+        let r = &self.routers[i];
+        let n = &r.cfg.notify;
+        let specific = match to {
+            State::Master => n.master.clone(),
+            State::Backup => n.backup.clone(),
+            State::Fault => n.fault.clone(),
+            State::Stop => n.stop.clone(),
+            State::Init => None,
+        };
+        let timeout = if to == State::Stop {
+            NOTIFY_STOP_TIMEOUT
+        } else {
+            NOTIFY_TIMEOUT
+        };
+        let mut runs: Vec<Script> = specific.into_iter().collect();
+        if let Some(any) = &n.any {
+            let mut s = any.clone();
+            s.argv.extend([
+                "INSTANCE".to_string(),
+                r.name().to_string(),
+                notify_state(to).to_string(),
+                r.m.effective_priority().to_string(),
+            ]);
+            runs.push(s);
+        }
+        let name = r.name().to_string();
+        for s in runs {
+            let key = self.next_script;
+            self.next_script += 1;
+            match cx.spawn(&mut command(&s), timeout, key) {
+                Ok(_) => {
+                    self.scripts
+                        .insert(key, format!("({name}) {}", s.argv.join(" ")));
+                }
+                Err(e) => warn!("VRRP ({name}): cannot run {} ({}): {e}", s.argv[0], s.loc),
+            }
+        }
+    }
+
+    /// A master heard a lower-priority router claim the address: after a
+    /// split, the neighbours may have moved to it. keepalived refreshes
+    /// them at once and again after garp_lower_prio_delay.
+    fn lower_priority_heard(&mut self, cx: &mut Cx, i: usize) {
+        let g = self.routers[i].cfg.garp;
+        if g.lower_prio_repeat == 0 {
+            return;
+        }
+        self.announce(i, g.lower_prio_repeat);
+        if !g.lower_prio_delay.is_zero() {
+            cx.arm_in(self.timers[i].garp_lower, g.lower_prio_delay);
+        }
+    }
+
+    /// Read what a socket holds, a batch at a time.
+    fn drain(&mut self, cx: &mut Cx, n: usize) {
+        let now = Instant::now();
+        for _ in 0..SOCKET_BATCH {
+            let frame = match self.socks[n].socket.recv() {
+                Ok(Some(f)) => f,
+                Ok(None) => return,
+                Err(e) => {
+                    warn!("VRRP: receiving on {}: {e}", self.socks[n].ifname);
+                    return;
+                }
+            };
+            let (src, dst, ttl, vrrp) = match frame {
+                Frame::V4(buf) => match packet::split_ipv4(buf) {
+                    Ok(p) if p.protocol == IPPROTO_VRRP => (
+                        IpAddr::V4(p.src),
+                        IpAddr::V4(p.dst),
+                        Some(p.ttl),
+                        p.payload.to_vec(),
+                    ),
+                    Ok(_) | Err(_) => {
+                        self.unclaimed += 1;
+                        continue;
+                    }
+                },
+                Frame::V6 {
+                    src,
+                    dst,
+                    hop_limit,
+                    vrrp,
+                } => (
+                    IpAddr::V6(src),
+                    IpAddr::V6(dst.unwrap_or(packet::GROUP_V6)),
+                    hop_limit,
+                    vrrp.to_vec(),
+                ),
+            };
+            let Some(vrid) = check::vrid_of(&vrrp) else {
+                self.unclaimed += 1;
+                continue;
+            };
+            let Some(i) = self.routers.iter().position(|r| {
+                r.sock == Some(n) && r.cfg.vrid == vrid && r.m.state() != State::Stop
+            }) else {
+                self.unclaimed += 1;
+                continue;
+            };
+            let received = Received {
+                src,
+                dst,
+                ttl,
+                vrrp: &vrrp,
+            };
+            match self.routers[i].judge(&received) {
+                Ok(advert) => {
+                    let r = &mut self.routers[i];
+                    let lower = r.m.state() == State::Master
+                        && (advert.priority, advert.from)
+                            < (r.m.effective_priority(), r.m.params().primary)
+                        && advert.priority != 0;
+                    let mut out = Vec::new();
+                    r.m.receive(now, advert, &mut out);
+                    self.act(cx, i, &out, now);
+                    if lower {
+                        self.lower_priority_heard(cx, i);
+                    }
+                }
+                Err(d) => debug!(
+                    "VRRP ({}): dropped a packet from {src}: {d}",
+                    self.routers[i].name()
+                ),
+            }
+        }
+        // More may be waiting: come back after the timers that are due.
+        if let Some(t) = self.socks[n].more {
+            cx.arm(t, now);
+        }
+    }
+
+    /// Apply the node table to every instance that tracks nodes.
+    fn track(&mut self, cx: &mut Cx) {
+        let now = Instant::now();
+        for i in 0..self.routers.len() {
+            if self.routers[i].cfg.track_nodes.is_empty() {
+                continue;
+            }
+            let (total, fault) = self.routers[i].tracking(&cx.shared().reflection);
+            let r = &mut self.routers[i];
+            r.m.set_priority(total);
+            let mut out = Vec::new();
+            r.m.set_fault(now, fault || r.unusable.is_some(), &mut out);
+            self.act(cx, i, &out, now);
+        }
+    }
+
+    /// Stop every instance (a master resigns), and forget them.
+    fn stop_routers(&mut self, cx: &mut Cx) {
+        let now = Instant::now();
+        for i in 0..self.routers.len() {
+            let mut out = Vec::new();
+            self.routers[i].m.stop(&mut out);
+            self.act(cx, i, &out, now);
+        }
+        for t in self.timers.drain(..) {
+            cx.remove_timer(t.protocol);
+            cx.remove_timer(t.garp_delay);
+            cx.remove_timer(t.garp_refresh);
+            cx.remove_timer(t.garp_lower);
+        }
+        for mut s in self.socks.drain(..) {
+            let fd = s.socket.fd();
+            if let Some(t) = s.token.take() {
+                cx.deregister(&mut SourceFd(&fd), t);
+            }
+            if let Some(t) = s.more.take() {
+                cx.remove_timer(t);
+            }
+        }
+        self.routers.clear();
+    }
+}
+
+/// The interface of `cfg` and the adverts' source address on it.
+fn resolve(
+    rt: &mut Rtnl,
+    cfg: &VrrpInstance,
+    ifindex: &mut HashMap<String, u32>,
+) -> Result<Iface, String> {
+    let link = rt
+        .link(&cfg.interface)
+        .map_err(|e| format!("looking up interface {}: {e}", cfg.interface))?
+        .ok_or_else(|| format!("no interface {}", cfg.interface))?;
+    ifindex.insert(link.name.clone(), link.index);
+    for v in cfg.vips.iter().chain(&cfg.excluded_vips) {
+        if let Some(d) = &v.dev {
+            if !ifindex.contains_key(d) {
+                if let Ok(Some(l)) = rt.link(d) {
+                    ifindex.insert(l.name.clone(), l.index);
+                }
+            }
+        }
+    }
+    let mac = link
+        .mac
+        .ok_or_else(|| format!("interface {} has no Ethernet address", cfg.interface))?;
+    let source = match cfg.src_ip {
+        Some(s) => s,
+        None => {
+            let addrs = rt
+                .addrs(link.index)
+                .map_err(|e| format!("listing the addresses of {}: {e}", cfg.interface))?;
+            primary(&addrs, cfg.family == afcluster::ipvs::Family::Inet6).ok_or_else(|| {
+                format!(
+                    "interface {} has no {} address to send adverts from",
+                    cfg.interface,
+                    if cfg.family == afcluster::ipvs::Family::Inet6 {
+                        "link-local IPv6"
+                    } else {
+                        "IPv4"
+                    }
+                )
+            })?
+        }
+    };
+    Ok(Iface {
+        index: link.index,
+        mac,
+        source,
+    })
+}
+
+/// keepalived's choice of source: the interface's first primary IPv4
+/// address, or its IPv6 link-local one.
+fn primary(addrs: &[Addr], ipv6: bool) -> Option<IpAddr> {
+    addrs
+        .iter()
+        .find(|a| match a.addr {
+            IpAddr::V4(_) => !ipv6 && !a.secondary,
+            IpAddr::V6(v6) => ipv6 && socket::is_link_local(&v6),
+        })
+        .map(|a| a.addr)
+}
+
+impl Subsystem for Vrrp {
+    fn name(&self) -> &'static str {
+        "vrrp"
+    }
+
+    fn start(&mut self, cx: &mut Cx) {
+        let config = cx.shared().config.clone();
+        self.configure(cx, &config);
+    }
+
+    fn ready(&mut self, cx: &mut Cx, key: u64, _ev: &mio::event::Event) {
+        if let Some(n) = key.checked_sub(SOCK_KEY) {
+            if let Ok(n) = usize::try_from(n) {
+                if n < self.socks.len() {
+                    self.drain(cx, n);
+                }
+            }
+        }
+    }
+
+    fn timer(&mut self, cx: &mut Cx, key: u64) {
+        if let Some(n) = key.checked_sub(SOCK_KEY) {
+            if let Ok(n) = usize::try_from(n) {
+                if n < self.socks.len() {
+                    self.drain(cx, n);
+                }
+            }
+            return;
+        }
+        let Ok(i) = usize::try_from(key / KINDS) else {
+            return;
+        };
+        if i >= self.routers.len() {
+            return;
+        }
+        let now = Instant::now();
+        match key % KINDS {
+            PROTOCOL => {
+                let mut out = Vec::new();
+                self.routers[i].m.timer(now, &mut out);
+                self.act(cx, i, &out, now);
+            }
+            GARP_DELAY if self.routers[i].m.state() == State::Master => {
+                self.announce(i, self.routers[i].cfg.garp.master_repeat);
+            }
+            GARP_LOWER if self.routers[i].m.state() == State::Master => {
+                self.announce(i, self.routers[i].cfg.garp.lower_prio_repeat);
+            }
+            GARP_REFRESH if self.routers[i].m.state() == State::Master => {
+                let g = self.routers[i].cfg.garp;
+                self.announce(i, g.master_refresh_repeat);
+                cx.arm_in(self.timers[i].garp_refresh, g.master_refresh);
+            }
+            _ => {}
+        }
+    }
+
+    fn woken(&mut self, _cx: &mut Cx, _key: u64) {
+        if let Some(n) = &self.net {
+            while let Ok(r) = n.reports.try_recv() {
+                self.net_report = r;
+            }
+        }
+    }
+
+    fn exited(&mut self, _cx: &mut Cx, key: u64, exit: &Exit) {
+        let Some(what) = self.scripts.remove(&key) else {
+            return;
+        };
+        if exit.timed_out {
+            warn!("VRRP {what}: ran past its time: killed");
+        } else if !exit.status.success() {
+            warn!("VRRP {what}: failed: {}", exit.status);
+        }
+    }
+
+    fn message(&mut self, cx: &mut Cx, msg: &Message) {
+        match msg {
+            Message::Reflection { .. } => self.track(cx),
+            Message::Reload(config) => self.reload(cx, config),
+            _ => {}
+        }
+    }
+
+    fn status(&self, _shared: &Shared, status: &mut Status) {
+        let now = Instant::now();
+        status.vrrp = self.routers.iter().map(|r| r.status(now)).collect();
+        let n = &self.net_report;
+        status.vrrp_net = VrrpNetStatus {
+            addresses_added: n.added,
+            addresses_removed: n.removed,
+            announcements: n.announced,
+            failures: n.failures,
+            last_error: n.last_error.clone(),
+            pending: n.pending.clone(),
+            unclaimed: self.unclaimed,
+        };
+    }
+
+    fn stop(&mut self, cx: &mut Cx) {
+        self.stop_routers(cx);
+        if let Some(mut n) = self.net.take() {
+            // The addresses go before the daemon does.
+            let _ = n.jobs.send(Job::Stop);
+            if let Some(h) = n.handle.take() {
+                if h.join().is_err() {
+                    error!("VRRP: the network thread panicked while removing addresses");
+                }
+            }
+        }
+    }
+}
+
+impl Vrrp {
+    /// A new configuration: instances whose configuration is unchanged
+    /// keep running as they are (no transition); the others stop and
+    /// start again from it.
+    fn reload(&mut self, cx: &mut Cx, config: &Rc<Config>) {
+        let same = self.routers.len() == config.vrrp_instances.len()
+            && self
+                .routers
+                .iter()
+                .zip(&config.vrrp_instances)
+                .all(|(r, c)| same_instance(&r.cfg, c));
+        if same {
+            for (r, c) in self.routers.iter_mut().zip(&config.vrrp_instances) {
+                // Scripts and other settings that do not change the
+                // protocol take effect as they are.
+                r.cfg.notify = c.notify.clone();
+            }
+            return;
+        }
+        self.stop_routers(cx);
+        self.configure(cx, config);
+    }
+}
+
+/// Equal but for where they were written and their notify scripts.
+fn same_instance(a: &VrrpInstance, b: &VrrpInstance) -> bool {
+    let strip = |c: &VrrpInstance| {
+        let mut c = c.clone();
+        c.loc = b.loc.clone();
+        c.notify = b.notify.clone();
+        for v in c.vips.iter_mut().chain(c.excluded_vips.iter_mut()) {
+            v.loc = b.loc.clone();
+        }
+        for p in &mut c.unicast_peers {
+            p.loc = b.loc.clone();
+        }
+        for t in &mut c.track_nodes {
+            t.loc = b.loc.clone();
+        }
+        c
+    };
+    strip(a) == strip(b)
+}

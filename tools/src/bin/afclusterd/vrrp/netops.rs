@@ -1,0 +1,376 @@
+//! The VRRP network thread: adding and removing virtual addresses are
+//! rtnetlink round trips under the kernel's RTNL lock, which other
+//! programs may hold for a while; announcing them is a burst of packets.
+//! Neither may delay an advertisement or a master-down timer, so the loop
+//! only says what it wants and this thread does it.
+//!
+//! The loop sends, per instance, whether its addresses should be present;
+//! the thread brings the interface in line and keeps at it (with a
+//! backoff) when the kernel refuses. Announcements go out after the
+//! addresses they announce are in place.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use afcluster::rtnl::{Addr, Rtnl};
+use log::{debug, info, warn};
+
+use super::announcer::Announcer;
+use crate::core::Wake;
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// What the thread can do to the system (a fake in tests).
+pub trait Backend: Send {
+    /// Ok(true): added; Ok(false): it was there.
+    fn add(&mut self, a: &Addr) -> Result<bool, String>;
+    /// Ok(true): removed; Ok(false): it was not there.
+    fn del(&mut self, a: &Addr) -> Result<bool, String>;
+    fn garp(&mut self, ifindex: u32, mac: [u8; 6], ip: std::net::Ipv4Addr) -> Result<(), String>;
+    fn na(
+        &mut self,
+        ifindex: u32,
+        mac: [u8; 6],
+        ip: std::net::Ipv6Addr,
+        router: bool,
+    ) -> Result<(), String>;
+}
+
+impl<B: Backend + ?Sized> Backend for Box<B> {
+    fn add(&mut self, a: &Addr) -> Result<bool, String> {
+        (**self).add(a)
+    }
+
+    fn del(&mut self, a: &Addr) -> Result<bool, String> {
+        (**self).del(a)
+    }
+
+    fn garp(&mut self, ifindex: u32, mac: [u8; 6], ip: std::net::Ipv4Addr) -> Result<(), String> {
+        (**self).garp(ifindex, mac, ip)
+    }
+
+    fn na(
+        &mut self,
+        ifindex: u32,
+        mac: [u8; 6],
+        ip: std::net::Ipv6Addr,
+        router: bool,
+    ) -> Result<(), String> {
+        (**self).na(ifindex, mac, ip, router)
+    }
+}
+
+/// The real one.
+pub struct System {
+    rtnl: Rtnl,
+    announcer: Announcer,
+}
+
+impl System {
+    pub fn open() -> std::io::Result<System> {
+        Ok(System {
+            rtnl: Rtnl::connect()?,
+            announcer: Announcer::open()?,
+        })
+    }
+}
+
+impl Backend for System {
+    fn add(&mut self, a: &Addr) -> Result<bool, String> {
+        self.rtnl.add_addr(a).map_err(|e| e.to_string())
+    }
+
+    fn del(&mut self, a: &Addr) -> Result<bool, String> {
+        self.rtnl.del_addr(a).map_err(|e| e.to_string())
+    }
+
+    fn garp(&mut self, ifindex: u32, mac: [u8; 6], ip: std::net::Ipv4Addr) -> Result<(), String> {
+        self.announcer
+            .garp(ifindex, mac, ip)
+            .map_err(|e| e.to_string())
+    }
+
+    fn na(
+        &mut self,
+        ifindex: u32,
+        mac: [u8; 6],
+        ip: std::net::Ipv6Addr,
+        router: bool,
+    ) -> Result<(), String> {
+        self.announcer
+            .na(ifindex, mac, ip, router)
+            .map_err(|e| e.to_string())
+    }
+}
+
+pub enum Job {
+    /// Instance `instance` (its name, for logs) wants `addrs` present or
+    /// absent. The latest want of an instance replaces earlier ones.
+    Want {
+        instance: String,
+        present: bool,
+        addrs: Vec<Addr>,
+    },
+    /// Send `repeat` gratuitous ARPs / unsolicited NAs for each address,
+    /// once the instance's addresses are present.
+    Announce {
+        instance: String,
+        ifindex: u32,
+        mac: [u8; 6],
+        addrs: Vec<IpAddr>,
+        repeat: u32,
+        router: bool,
+    },
+    /// Remove everything still present, then end.
+    Stop,
+}
+
+/// What the loop shows in status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub added: u64,
+    pub removed: u64,
+    pub announced: u64,
+    pub failures: u64,
+    pub last_error: Option<String>,
+    /// Instances whose addresses are not yet as wanted.
+    pub pending: Vec<String>,
+}
+
+struct Want {
+    present: bool,
+    addrs: Vec<Addr>,
+    done: bool,
+}
+
+pub struct Worker<B: Backend> {
+    backend: B,
+    wants: BTreeMap<String, Want>,
+    report: Report,
+    retry_at: Option<Instant>,
+    backoff: Duration,
+}
+
+impl<B: Backend> Worker<B> {
+    pub fn new(backend: B) -> Worker<B> {
+        Worker {
+            backend,
+            wants: BTreeMap::new(),
+            report: Report::default(),
+            retry_at: None,
+            backoff: FIRST_BACKOFF,
+        }
+    }
+
+    /// Take a job; false: stop.
+    pub fn take(&mut self, job: Job) -> bool {
+        match job {
+            Job::Want {
+                instance,
+                present,
+                addrs,
+            } => {
+                // Addresses the previous want added but this one no longer
+                // lists (a reload shrank the list) are removed first.
+                if let Some(old) = self.wants.get(&instance) {
+                    if old.present {
+                        let gone: Vec<Addr> = old
+                            .addrs
+                            .iter()
+                            .filter(|a| !addrs.contains(a) || !present)
+                            .cloned()
+                            .collect();
+                        for a in &gone {
+                            self.del(&instance, a);
+                        }
+                    }
+                }
+                self.wants.insert(
+                    instance,
+                    Want {
+                        present,
+                        addrs,
+                        done: false,
+                    },
+                );
+                self.apply();
+            }
+            Job::Announce {
+                instance,
+                ifindex,
+                mac,
+                addrs,
+                repeat,
+                router,
+            } => {
+                self.apply();
+                if self
+                    .wants
+                    .get(&instance)
+                    .is_some_and(|w| w.present && w.done)
+                {
+                    self.announce(ifindex, mac, &addrs, repeat, router);
+                } else {
+                    debug!("VRRP ({instance}): addresses not in place, announcement skipped");
+                }
+            }
+            Job::Stop => {
+                for w in self.wants.values_mut() {
+                    if w.present {
+                        w.present = false;
+                        w.done = false;
+                    }
+                }
+                self.apply();
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Bring every want in line; on failure schedule a retry.
+    pub fn apply(&mut self) {
+        let mut failed = false;
+        let names: Vec<String> = self.wants.keys().cloned().collect();
+        for name in names {
+            let Some(w) = self.wants.get(&name) else {
+                continue;
+            };
+            if w.done {
+                continue;
+            }
+            let (present, addrs) = (w.present, w.addrs.clone());
+            let mut ok = true;
+            for a in &addrs {
+                ok &= if present {
+                    self.add(&name, a)
+                } else {
+                    self.del(&name, a)
+                };
+            }
+            if let Some(w) = self.wants.get_mut(&name) {
+                w.done = ok;
+            }
+            failed |= !ok;
+        }
+        self.report.pending = self
+            .wants
+            .iter()
+            .filter(|(_, w)| !w.done)
+            .map(|(n, _)| n.clone())
+            .collect();
+        if failed {
+            self.retry_at = Some(Instant::now() + self.backoff);
+            self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        } else {
+            self.retry_at = None;
+            self.backoff = FIRST_BACKOFF;
+        }
+    }
+
+    fn add(&mut self, instance: &str, a: &Addr) -> bool {
+        match self.backend.add(a) {
+            Ok(true) => {
+                self.report.added += 1;
+                info!("VRRP ({instance}): added {}/{}", a.addr, a.prefix_len);
+                true
+            }
+            Ok(false) => true,
+            Err(e) => self.failed(format!(
+                "({instance}) adding {}/{}: {e}",
+                a.addr, a.prefix_len
+            )),
+        }
+    }
+
+    fn del(&mut self, instance: &str, a: &Addr) -> bool {
+        match self.backend.del(a) {
+            Ok(true) => {
+                self.report.removed += 1;
+                info!("VRRP ({instance}): removed {}/{}", a.addr, a.prefix_len);
+                true
+            }
+            Ok(false) => true,
+            Err(e) => self.failed(format!(
+                "({instance}) removing {}/{}: {e}",
+                a.addr, a.prefix_len
+            )),
+        }
+    }
+
+    fn announce(
+        &mut self,
+        ifindex: u32,
+        mac: [u8; 6],
+        addrs: &[IpAddr],
+        repeat: u32,
+        router: bool,
+    ) {
+        for _ in 0..repeat {
+            for a in addrs {
+                let r = match a {
+                    IpAddr::V4(v4) => self.backend.garp(ifindex, mac, *v4),
+                    IpAddr::V6(v6) => self.backend.na(ifindex, mac, *v6, router),
+                };
+                match r {
+                    Ok(()) => self.report.announced += 1,
+                    Err(e) => {
+                        self.failed(format!("announcing {a}: {e}"));
+                    }
+                }
+            }
+        }
+    }
+
+    fn failed(&mut self, what: String) -> bool {
+        warn!("VRRP: {what}");
+        self.report.failures += 1;
+        self.report.last_error = Some(what);
+        false
+    }
+
+    pub fn retry_at(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+}
+
+/// The thread: take jobs, work, report, until told to stop.
+pub fn run<B: Backend>(mut w: Worker<B>, rx: Receiver<Job>, tx: Sender<Report>, wake: Wake) {
+    loop {
+        let job = match w.retry_at() {
+            Some(t) => match rx.recv_timeout(t.saturating_duration_since(Instant::now())) {
+                Ok(j) => Some(j),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return,
+            },
+            None => match rx.recv() {
+                Ok(j) => Some(j),
+                Err(_) => return,
+            },
+        };
+        let go_on = match job {
+            Some(j) => w.take(j),
+            None => {
+                w.apply();
+                true
+            }
+        };
+        if tx.send(w.report().clone()).is_err() {
+            return;
+        }
+        wake.wake();
+        if !go_on {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,287 @@
+//! One vrrp_instance as the daemon runs it: its configuration, its state
+//! machine, the interface it was resolved to, and what it counts. No
+//! sockets here: it says what to send and where, and judges what came.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use afcluster::config::{NodeRef, VrrpInstance, VrrpVersion};
+use afcluster::control::{VrrpCounters, VrrpStatus};
+use afcluster::rtnl::{Addr, Scope};
+use afcluster::vrrp::check::{self, Drop, Expect, Peer, Received};
+use afcluster::vrrp::instance::{self, Instance, Params, State, Version};
+use afcluster::vrrp::packet::{self, Auth, Checksum, EncodeError};
+use afcluster::vrrp::track;
+use afcluster::{NodeState, Reflection};
+
+/// The interface an instance runs on, as found at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Iface {
+    pub index: u32,
+    pub mac: [u8; 6],
+    /// The adverts' source: the configured one, or the interface's
+    /// primary address of the instance's family (link-local for IPv6).
+    pub source: IpAddr,
+}
+
+pub struct Router {
+    pub cfg: VrrpInstance,
+    pub m: Instance,
+    /// None: the interface or its address was not found (FAULT).
+    pub iface: Option<Iface>,
+    /// Why it is held in FAULT besides tracking, for status.
+    pub unusable: Option<String>,
+    /// Its socket among the subsystem's.
+    pub sock: Option<usize>,
+    advert_addrs: Vec<IpAddr>,
+    auth: Auth,
+    checksum: Checksum,
+    peers: Vec<Peer>,
+    drops: BTreeMap<&'static str, u64>,
+    pub last_transition: Option<Instant>,
+}
+
+impl Router {
+    pub fn new(cfg: VrrpInstance, iface: Result<Iface, String>) -> Router {
+        let version = match cfg.version {
+            VrrpVersion::V2 => Version::V2,
+            VrrpVersion::V3 => Version::V3,
+        };
+        let (iface, unusable) = match iface {
+            Ok(i) => (Some(i), None),
+            Err(why) => (None, Some(why)),
+        };
+        let primary = iface.as_ref().map_or_else(
+            || cfg.src_ip.unwrap_or(IpAddr::from([0, 0, 0, 0])),
+            |i| i.source,
+        );
+        let m = Instance::new(Params {
+            version,
+            priority: cfg.priority,
+            advert_cs: interval_cs(cfg.advert_int),
+            want_master: cfg.state == afcluster::config::InitialState::Master,
+            preempt: !cfg.nopreempt,
+            preempt_delay: cfg.preempt_delay,
+            down_timer_adverts: cfg.down_timer_adverts,
+            primary,
+            lower_prio_no_advert: cfg.lower_prio_no_advert,
+            higher_prio_send_advert: cfg.higher_prio_send_advert,
+        });
+        let auth = match &cfg.auth_pass {
+            Some(p) => {
+                let mut b = [0u8; 8];
+                let n = p.len().min(8);
+                b[..n].copy_from_slice(&p.as_bytes()[..n]);
+                Auth::Pass(b)
+            }
+            None => Auth::None,
+        };
+        let checksum = if cfg.v3_checksum_as_v2 {
+            Checksum::V3_AS_V2
+        } else {
+            Checksum::RFC
+        };
+        let peers = cfg
+            .unicast_peers
+            .iter()
+            .map(|p| Peer {
+                addr: p.addr,
+                min_ttl: p.min_ttl,
+                max_ttl: p.max_ttl,
+            })
+            .collect();
+        Router {
+            advert_addrs: cfg.vips.iter().map(|v| v.addr).collect(),
+            m,
+            iface,
+            unusable,
+            sock: None,
+            auth,
+            checksum,
+            peers,
+            drops: BTreeMap::new(),
+            last_transition: None,
+            cfg,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.cfg.name
+    }
+
+    pub fn multicast(&self) -> bool {
+        self.cfg.unicast_peers.is_empty()
+    }
+
+    /// The multicast group, or the peers.
+    pub fn destinations(&self) -> Vec<IpAddr> {
+        if self.multicast() {
+            let group =
+                self.cfg
+                    .mcast_group
+                    .unwrap_or(match self.iface.as_ref().map(|i| i.source) {
+                        Some(IpAddr::V6(_)) => IpAddr::V6(packet::GROUP_V6),
+                        _ => IpAddr::V4(packet::GROUP_V4),
+                    });
+            vec![group]
+        } else {
+            self.cfg.unicast_peers.iter().map(|p| p.addr).collect()
+        }
+    }
+
+    /// The advertisement to send to `dst` with `priority`.
+    pub fn advert(&self, priority: u8, dst: IpAddr) -> Result<Vec<u8>, EncodeError> {
+        let src = self.m.params().primary;
+        let a = packet::Advert {
+            version: self.m.params().version,
+            vrid: self.cfg.vrid,
+            priority,
+            interval_cs: self.m.params().advert_cs,
+            addrs: self.advert_addrs.clone(),
+            auth: self.auth.clone(),
+        };
+        packet::encode(&a, src, dst, self.checksum)
+    }
+
+    /// Judge a packet for this instance; count a drop.
+    pub fn judge(&mut self, r: &Received<'_>) -> Result<instance::Advert, Drop> {
+        let skip =
+            self.cfg.skip_check_adv_addr && self.m.master().is_some_and(|(from, _)| from == r.src);
+        let e = Expect {
+            version: self.m.params().version,
+            interval_cs: self.m.params().advert_cs,
+            auth: &self.auth,
+            vips: &self.advert_addrs,
+            check_vips: !skip,
+            peers: &self.peers,
+            check_unicast_src: self.cfg.check_unicast_src,
+            checksum: self.checksum,
+        };
+        match check::check(r, &e) {
+            Ok(a) => Ok(instance::Advert {
+                from: r.src,
+                priority: a.priority,
+                interval_cs: a.interval_cs,
+            }),
+            Err(d) => {
+                *self.drops.entry(d.kind()).or_default() += 1;
+                Err(d)
+            }
+        }
+    }
+
+    /// The addresses it adds as master: the VIPs and the excluded ones,
+    /// on its interface unless a line names another.
+    pub fn addresses(&self, index_of: impl Fn(&str) -> Option<u32>) -> Vec<Addr> {
+        let Some(iface) = &self.iface else {
+            return Vec::new();
+        };
+        self.cfg
+            .vips
+            .iter()
+            .chain(&self.cfg.excluded_vips)
+            .filter_map(|v| {
+                let index = match &v.dev {
+                    Some(d) => index_of(d)?,
+                    None => iface.index,
+                };
+                Some(Addr {
+                    index,
+                    addr: v.addr,
+                    prefix_len: v.prefix_len,
+                    broadcast: v.broadcast,
+                    label: v.label.clone(),
+                    scope: Scope::from_raw(v.scope),
+                    secondary: false,
+                })
+            })
+            .collect()
+    }
+
+    /// Every address it announces as master.
+    pub fn announced(&self) -> Vec<IpAddr> {
+        self.cfg
+            .vips
+            .iter()
+            .chain(&self.cfg.excluded_vips)
+            .map(|v| v.addr)
+            .collect()
+    }
+
+    /// Its total priority and FAULT from the tracked nodes.
+    pub fn tracking(&self, r: &Reflection) -> (i32, bool) {
+        let effects = self.cfg.track_nodes.iter().map(|t| {
+            let id = match &t.node {
+                NodeRef::Local => Some(r.local_node()).filter(|id| *id != 0),
+                NodeRef::Id(id) => Some(*id),
+                NodeRef::Name(name) => r.nodes().iter().find(|n| &n.name == name).map(|n| n.id),
+            };
+            let up = id.and_then(|id| r.state(id)) == Some(NodeState::Up);
+            track::effect(t.weight, t.reverse, up)
+        });
+        let (total, fault) = track::total(self.cfg.priority, effects);
+        // Until the table is first loaded nothing is known of the nodes:
+        // FAULT, as keepalived holds an instance whose tracked script has
+        // not yet run. A table gone stale keeps what it last said.
+        let never_loaded = r.is_stale() && r.seq() == 0;
+        (
+            total,
+            fault || (never_loaded && !self.cfg.track_nodes.is_empty()),
+        )
+    }
+
+    pub fn transitioned(&mut self, now: Instant) {
+        self.last_transition = Some(now);
+    }
+
+    pub fn status(&self, now: Instant) -> VrrpStatus {
+        let s = self.m.stats();
+        VrrpStatus {
+            name: self.cfg.name.clone(),
+            interface: self.cfg.interface.clone(),
+            vrid: self.cfg.vrid,
+            version: self.m.params().version.number(),
+            state: self.m.state().to_string(),
+            base_priority: self.cfg.priority,
+            effective_priority: self.m.effective_priority(),
+            source: self.iface.as_ref().map(|i| i.source.to_string()),
+            master: self.m.master().map(|(a, _)| a.to_string()),
+            master_priority: self.m.master().map(|(_, p)| p),
+            unusable: self.unusable.clone(),
+            since_s: self
+                .last_transition
+                .map(|t| now.saturating_duration_since(t).as_secs()),
+            counters: VrrpCounters {
+                adverts_received: s.adverts_received,
+                adverts_sent: s.adverts_sent,
+                become_master: s.become_master,
+                release_master: s.release_master,
+                pri_zero_received: s.pri_zero_received,
+                pri_zero_sent: s.pri_zero_sent,
+                lower_prio_ignored: s.lower_prio_ignored,
+            },
+            drops: self
+                .drops
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), *v))
+                .collect(),
+        }
+    }
+}
+
+/// The configured interval in centiseconds (the configuration has
+/// already rounded it to what the version carries).
+fn interval_cs(d: Duration) -> u16 {
+    u16::try_from(d.as_millis() / 10).unwrap_or(u16::MAX).max(1)
+}
+
+/// The state names keepalived's notify scripts get.
+pub fn notify_state(s: State) -> &'static str {
+    match s {
+        State::Master => "MASTER",
+        State::Backup => "BACKUP",
+        State::Fault | State::Init => "FAULT",
+        State::Stop => "STOP",
+    }
+}
