@@ -70,7 +70,10 @@ mod tests {
 
     #[test]
     fn the_total_adds_up_and_any_fault_holds() {
-        assert_eq!(total(100, [Effect::Add(-20), Effect::Add(-10)]), (70, false));
+        assert_eq!(
+            total(100, [Effect::Add(-20), Effect::Add(-10)]),
+            (70, false)
+        );
         assert_eq!(total(100, [Effect::Add(5), Effect::Fault]), (105, true));
         assert_eq!(total(100, []), (100, false));
     }
