@@ -31,10 +31,11 @@ fn ipvs(out: &std::path::Path) {
         // Through the include path, as a program would include it.
         .header_contents("afcluster_ipvs.h", "#include <linux/ip_vs.h>\n")
         .allowlist_item(
-            "IPVS_GENL_(NAME|VERSION)|IPVS_CMD_.*|IPVS_(SVC|DEST)_ATTR_.*|\
+            "IPVS_GENL_(NAME|VERSION)|IPVS_CMD_.*|IPVS_(SVC|DEST|DAEMON)_ATTR_.*|\
              IP_VS_SVC_F_.*|IP_VS_CONN_F_(FWD_MASK|MASQ|LOCALNODE|TUNNEL|DROUTE)|\
              IP_VS_CONN_F_TUNNEL_TYPE_.*|IP_VS_TUNNEL_ENCAP_FLAG_.*|\
-             IP_VS_(SCHED|PE)NAME_MAXLEN|IPVS_INFO_ATTR_.*|ip_vs_flags",
+             IP_VS_(SCHED|PE|IF)NAME_MAXLEN|IPVS_INFO_ATTR_.*|ip_vs_flags|\
+             IP_VS_STATE_(MASTER|BACKUP)",
         )
         .default_enum_style(bindgen::EnumVariation::Consts)
         .prepend_enum_name(false)

@@ -11,20 +11,26 @@
 //!   edit-dest KEY ADDR PORT FWD WEIGHT [DOPTS]  DOPTS: uthresh N, lthresh N,
 //!   del-dest KEY ADDR PORT                      tun ipip|gue|gre, tun-port N,
 //!   flush                                       csum, remcsum
+//!   daemons                               the running sync daemons, JSON
+//!   start-daemon STATE IFACE SYNCID [SOPTS]     STATE: master|backup
+//!   stop-daemon STATE                           SOPTS: maxlen N, group ADDR,
+//!                                               port N, ttl N
 //! KEY: tcp|udp|sctp ADDR PORT, or fwmark MARK [inet|inet6]
 //! mask: a prefix length, or an IPv4 mask (255.255.255.0)
 //! flags: sh-fallback, sh-port, mh-fallback, mh-port, flag-1..3
 //!
 //! Exit status: 0 done, 1 other error, 2 usage, 3 IPVS not available,
-//! 4 permission denied, 5 not found, 6 exists, 7 unknown scheduler,
-//! 8 invalid request. Errors go to stderr as "ipvs_ctl: KIND: message".
+//! 4 permission denied, 5 not found (also: no such sync daemon running, no
+//! such interface), 6 exists (also: a sync daemon of that state runs),
+//! 7 unknown scheduler, 8 invalid request. Errors go to stderr as
+//! "ipvs_ctl: KIND: message", KIND the IpvsError variant.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::process::ExitCode;
 
 use afcluster::ipvs::{
     Change, Dest, DestEntry, Family, Forward, Ipvs, IpvsError, Persistence, Protocol, SchedFlags,
-    Service, ServiceKey, Tunnel, TunnelKind,
+    Service, ServiceKey, SyncDaemon, SyncState, Tunnel, TunnelKind,
 };
 use serde_json::{json, Value};
 
@@ -147,6 +153,22 @@ fn dest(args: &mut Args) -> Result<Dest, Usage> {
     Ok(d)
 }
 
+fn daemon(args: &mut Args) -> Result<SyncDaemon, Usage> {
+    let state: SyncState = next(args, "sync daemon state")?.parse().map_err(Usage)?;
+    let interface = next(args, "interface")?;
+    let mut d = SyncDaemon::new(state, interface, num(args, "sync id")?);
+    while let Some(word) = args.next() {
+        match word.as_str() {
+            "maxlen" => d.maxlen = Some(num(args, "maxlen")?),
+            "group" => d.group = Some(addr(args, "group")?),
+            "port" => d.port = Some(num(args, "port")?),
+            "ttl" => d.ttl = Some(num(args, "ttl")?),
+            other => return Err(Usage(format!("unknown sync daemon option {other:?}"))),
+        }
+    }
+    Ok(d)
+}
+
 fn done(args: &mut Args) -> Result<(), Usage> {
     match args.next() {
         None => Ok(()),
@@ -203,6 +225,12 @@ fn dest_json(e: &DestEntry) -> Value {
         "inactive_conns": e.inactive_conns, "persistent_conns": e.persistent_conns})
 }
 
+fn daemon_json(d: &SyncDaemon) -> Value {
+    json!({"state": d.state.name(), "interface": d.interface, "sync_id": d.sync_id,
+        "maxlen": d.maxlen, "group": d.group.map(|g| g.to_string()), "port": d.port,
+        "ttl": d.ttl})
+}
+
 fn run(argv: &[String]) -> Result<Result<(), IpvsError>, Usage> {
     let mut args = argv.iter().peekable();
     let cmd = next(&mut args, "a command")?;
@@ -214,6 +242,9 @@ fn run(argv: &[String]) -> Result<Result<(), IpvsError>, Usage> {
         Dests(ServiceKey),
         Change(Change),
         Flush,
+        Daemons,
+        StartDaemon(SyncDaemon),
+        StopDaemon(SyncState),
     }
     let op = match cmd {
         "list" => Op::List,
@@ -231,6 +262,13 @@ fn run(argv: &[String]) -> Result<Result<(), IpvsError>, Usage> {
             num(&mut args, "destination port")?,
         )),
         "flush" => Op::Flush,
+        "daemons" => Op::Daemons,
+        "start-daemon" => Op::StartDaemon(daemon(&mut args)?),
+        "stop-daemon" => Op::StopDaemon(
+            next(&mut args, "sync daemon state")?
+                .parse()
+                .map_err(Usage)?,
+        ),
         other => return Err(Usage(format!("unknown command {other:?}"))),
     };
     done(&mut args)?;
@@ -262,6 +300,12 @@ fn run(argv: &[String]) -> Result<Result<(), IpvsError>, Usage> {
             }
             Op::Change(c) => ipvs.apply(&c)?,
             Op::Flush => ipvs.flush()?,
+            Op::Daemons => {
+                let out: Vec<Value> = ipvs.daemons()?.iter().map(daemon_json).collect();
+                println!("{}", Value::Array(out));
+            }
+            Op::StartDaemon(d) => ipvs.start_daemon(&d)?,
+            Op::StopDaemon(state) => ipvs.stop_daemon(state)?,
         }
         Ok(())
     })())
@@ -273,7 +317,10 @@ fn kind(e: &IpvsError) -> (&'static str, u8) {
         IpvsError::NotAvailable => ("NotAvailable", 3),
         IpvsError::PermissionDenied => ("PermissionDenied", 4),
         IpvsError::NotFound => ("NotFound", 5),
+        IpvsError::DaemonNotRunning(_) => ("DaemonNotRunning", 5),
+        IpvsError::NoSuchInterface(_) => ("NoSuchInterface", 5),
         IpvsError::Exists => ("Exists", 6),
+        IpvsError::DaemonRunning(_) => ("DaemonRunning", 6),
         IpvsError::UnknownScheduler { .. } => ("UnknownScheduler", 7),
         IpvsError::Invalid(_) => ("Invalid", 8),
         IpvsError::Kernel { .. } => ("Kernel", 1),

@@ -12,7 +12,10 @@
 //!   length (ip_vs_add_service takes `(__force u32) netmask` as plen);
 //! - FLAGS: struct ip_vs_flags { __u32 flags; __u32 mask; } in host order;
 //! - the kernel answers ADDR as 16 bytes (union nf_inet_addr) for both
-//!   families, and nests without NLA_F_NESTED.
+//!   families, and nests without NLA_F_NESTED;
+//! - a sync daemon's MCAST_PORT is host order (nla_get_u16, unlike PORT),
+//!   MCAST_GROUP the IPv4 address in network order (nla_get_in_addr),
+//!   MCAST_TTL one byte.
 //!
 //! Numbers from the header come from `afcluster::ipvs::uapi`, errnos and
 //! AF_*/IPPROTO_* from libc; only the family id, sequence numbers and
@@ -23,10 +26,10 @@ use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use afcluster::ipvs::uapi;
-use afcluster::ipvs::wire::{self, CmdAttr, IpvsMessage, SvcAttr};
+use afcluster::ipvs::wire::{self, CmdAttr, DaemonAttr, IpvsMessage, SvcAttr};
 use afcluster::ipvs::{
     Dest, Family, Forward, IpvsError, Persistence, Protocol, SchedFlags, Service, ServiceKey,
-    Tunnel, TunnelKind,
+    SyncDaemon, SyncState, Tunnel, TunnelKind,
 };
 use netlink_packet_core::{
     NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP, NLM_F_MULTIPART,
@@ -52,10 +55,14 @@ const CMD_GET_DEST: u8 = byte(uapi::IPVS_CMD_GET_DEST);
 const CMD_FLUSH: u8 = byte(uapi::IPVS_CMD_FLUSH);
 const CMD_GET_INFO: u8 = byte(uapi::IPVS_CMD_GET_INFO);
 const CMD_SET_INFO: u8 = byte(uapi::IPVS_CMD_SET_INFO);
+const CMD_NEW_DAEMON: u8 = byte(uapi::IPVS_CMD_NEW_DAEMON);
+const CMD_DEL_DAEMON: u8 = byte(uapi::IPVS_CMD_DEL_DAEMON);
+const CMD_GET_DAEMON: u8 = byte(uapi::IPVS_CMD_GET_DAEMON);
 const VERSION: u8 = byte(uapi::IPVS_GENL_VERSION);
 
 const A_SERVICE: u8 = byte(uapi::IPVS_CMD_ATTR_SERVICE);
 const A_DEST: u8 = byte(uapi::IPVS_CMD_ATTR_DEST);
+const A_DAEMON: u8 = byte(uapi::IPVS_CMD_ATTR_DAEMON);
 const S_AF: u8 = byte(uapi::IPVS_SVC_ATTR_AF);
 const S_PROTOCOL: u8 = byte(uapi::IPVS_SVC_ATTR_PROTOCOL);
 const S_ADDR: u8 = byte(uapi::IPVS_SVC_ATTR_ADDR);
@@ -82,6 +89,16 @@ const D_AF: u8 = byte(uapi::IPVS_DEST_ATTR_ADDR_FAMILY);
 const D_TUN_TYPE: u8 = byte(uapi::IPVS_DEST_ATTR_TUN_TYPE);
 const D_TUN_PORT: u8 = byte(uapi::IPVS_DEST_ATTR_TUN_PORT);
 const D_TUN_FLAGS: u8 = byte(uapi::IPVS_DEST_ATTR_TUN_FLAGS);
+const M_STATE: u8 = byte(uapi::IPVS_DAEMON_ATTR_STATE);
+const M_IFN: u8 = byte(uapi::IPVS_DAEMON_ATTR_MCAST_IFN);
+const M_SYNC_ID: u8 = byte(uapi::IPVS_DAEMON_ATTR_SYNC_ID);
+const M_MAXLEN: u8 = byte(uapi::IPVS_DAEMON_ATTR_SYNC_MAXLEN);
+const M_GROUP: u8 = byte(uapi::IPVS_DAEMON_ATTR_MCAST_GROUP);
+const M_GROUP6: u8 = byte(uapi::IPVS_DAEMON_ATTR_MCAST_GROUP6);
+const M_PORT: u8 = byte(uapi::IPVS_DAEMON_ATTR_MCAST_PORT);
+const M_TTL: u8 = byte(uapi::IPVS_DAEMON_ATTR_MCAST_TTL);
+const MASTER: u8 = byte(uapi::IP_VS_STATE_MASTER);
+const BACKUP: u8 = byte(uapi::IP_VS_STATE_BACKUP);
 const I_VERSION: u8 = byte(uapi::IPVS_INFO_ATTR_VERSION);
 const I_TAB: u8 = byte(uapi::IPVS_INFO_ATTR_CONN_TAB_SIZE);
 const STATS_CONNS: u8 = 1; // IPVS_STATS_ATTR_CONNS: only an unknown payload here
@@ -531,6 +548,145 @@ fn invalid_requests_are_refused_before_sending() {
     ));
 }
 
+// ---- sync daemons ----
+
+/// NEW_DAEMON with only what the kernel requires: STATE, MCAST_IFN (a
+/// NUL-terminated string) and SYNC_ID, as u32s.
+#[rustfmt::skip]
+#[test]
+fn new_daemon_minimal() {
+    let d = SyncDaemon::new(SyncState::Master, "eth0", 7);
+    let expected = vec![
+        52, 0, 0, 0,                    // 16 + 4 + 32
+        FAM[0], FAM[1], F_REQ_ACK[0], F_REQ_ACK[1], 7, 0, 0, 0, 0, 0, 0, 0,
+        CMD_NEW_DAEMON, VERSION, 0, 0,
+        32, 0, A_DAEMON, 0,             // 4 + 8 + 12 + 8
+          // STATE u32 IP_VS_STATE_MASTER
+          8, 0, M_STATE, 0,             MASTER, 0, 0, 0,
+          // MCAST_IFN "eth0\0" (len 9) and three bytes of padding
+          9, 0, M_IFN, 0,               b'e', b't', b'h', b'0',  0, 0, 0, 0,
+          // SYNC_ID u32 7
+          8, 0, M_SYNC_ID, 0,           7, 0, 0, 0,
+    ];
+    assert_eq!(bytes_of(wire::new_daemon(&d).unwrap(), false), expected);
+    assert_eq!(
+        request(CMD_NEW_DAEMON, false, &[nest(A_DAEMON, &[
+            nla(M_STATE, &[MASTER, 0, 0, 0]),
+            nla(M_IFN, b"eth0\0"),
+            nla(M_SYNC_ID, &7u32.to_le_bytes()),
+        ])]),
+        expected
+    );
+}
+
+/// Every optional setting: SYNC_MAXLEN u16, MCAST_GROUP as the address's
+/// four bytes, MCAST_PORT u16 in host order (9000 = 0x2328: 0x28 first),
+/// MCAST_TTL u8.
+#[rustfmt::skip]
+#[test]
+fn new_daemon_with_every_setting() {
+    let d = SyncDaemon {
+        maxlen: Some(1400),
+        group: Some(IpAddr::V4(Ipv4Addr::new(239, 1, 2, 3))),
+        port: Some(9000),
+        ttl: Some(3),
+        ..SyncDaemon::new(SyncState::Backup, "sync0", 200)
+    };
+    let expected = vec![
+        84, 0, 0, 0,                    // 16 + 4 + 64
+        FAM[0], FAM[1], F_REQ_ACK[0], F_REQ_ACK[1], 7, 0, 0, 0, 0, 0, 0, 0,
+        CMD_NEW_DAEMON, VERSION, 0, 0,
+        64, 0, A_DAEMON, 0,             // 4 + 8 + 12 + 8 + 8 + 8 + 8 + 8
+          8, 0, M_STATE, 0,             BACKUP, 0, 0, 0,
+          // "sync0\0" (len 10) and two bytes of padding
+          10, 0, M_IFN, 0,              b's', b'y', b'n', b'c',  b'0', 0, 0, 0,
+          8, 0, M_SYNC_ID, 0,           200, 0, 0, 0,
+          // SYNC_MAXLEN u16 1400 = 0x578
+          6, 0, M_MAXLEN, 0,            0x78, 0x05, 0, 0,
+          // MCAST_GROUP 239.1.2.3, network order
+          8, 0, M_GROUP, 0,             239, 1, 2, 3,
+          // MCAST_PORT u16 9000, host order
+          6, 0, M_PORT, 0,              0x28, 0x23, 0, 0,
+          // MCAST_TTL u8 3
+          5, 0, M_TTL, 0,               3, 0, 0, 0,
+    ];
+    assert_eq!(bytes_of(wire::new_daemon(&d).unwrap(), false), expected);
+}
+
+/// An IPv6 group goes as MCAST_GROUP6, the 16 bytes of the in6_addr.
+#[rustfmt::skip]
+#[test]
+fn new_daemon_ipv6_group() {
+    let d = SyncDaemon {
+        group: Some(IpAddr::V6(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x81))),
+        ..SyncDaemon::new(SyncState::Master, "eth0", 0)
+    };
+    let expected = vec![
+        72, 0, 0, 0,                    // 16 + 4 + 52
+        FAM[0], FAM[1], F_REQ_ACK[0], F_REQ_ACK[1], 7, 0, 0, 0, 0, 0, 0, 0,
+        CMD_NEW_DAEMON, VERSION, 0, 0,
+        52, 0, A_DAEMON, 0,             // 4 + 8 + 12 + 8 + 20
+          8, 0, M_STATE, 0,             MASTER, 0, 0, 0,
+          9, 0, M_IFN, 0,               b'e', b't', b'h', b'0',  0, 0, 0, 0,
+          8, 0, M_SYNC_ID, 0,           0, 0, 0, 0,
+          20, 0, M_GROUP6, 0,           0xff, 0x02, 0, 0,  0, 0, 0, 0,
+                                        0, 0, 0, 0,        0, 0, 0, 0x81,
+    ];
+    assert_eq!(bytes_of(wire::new_daemon(&d).unwrap(), false), expected);
+}
+
+/// DEL_DAEMON carries STATE alone (ip_vs_genl_del_daemon reads nothing
+/// else); GET_DAEMON is a dump without attributes.
+#[rustfmt::skip]
+#[test]
+fn del_and_get_daemon() {
+    let expected = vec![
+        32, 0, 0, 0,                    // 16 + 4 + 12
+        FAM[0], FAM[1], F_REQ_ACK[0], F_REQ_ACK[1], 7, 0, 0, 0, 0, 0, 0, 0,
+        CMD_DEL_DAEMON, VERSION, 0, 0,
+        12, 0, A_DAEMON, 0,
+          8, 0, M_STATE, 0,             BACKUP, 0, 0, 0,
+    ];
+    assert_eq!(bytes_of(wire::del_daemon(SyncState::Backup), false), expected);
+    assert_eq!(
+        bytes_of(wire::del_daemon(SyncState::Master), false),
+        request(CMD_DEL_DAEMON, false, &[nest(A_DAEMON, &[nla(M_STATE, &[MASTER, 0, 0, 0])])])
+    );
+    let dump = vec![
+        20, 0, 0, 0, FAM[0], FAM[1], F_REQ_ACK_DUMP[0], F_REQ_ACK_DUMP[1], 7, 0, 0, 0, 0, 0, 0, 0,
+        CMD_GET_DAEMON, VERSION, 0, 0,
+    ];
+    assert_eq!(bytes_of(wire::get_daemons(), true), dump);
+}
+
+#[test]
+fn invalid_daemons_are_refused_before_sending() {
+    let invalid = |d: SyncDaemon| match wire::new_daemon(&d) {
+        Err(IpvsError::Invalid(m)) => m,
+        other => panic!("expected Invalid for {d:?}, got {other:?}"),
+    };
+    // 15 bytes fit IP_VS_IFNAME_MAXLEN with the NUL, 16 do not.
+    assert!(wire::new_daemon(&SyncDaemon::new(SyncState::Master, "abcdefghijklmno", 1)).is_ok());
+    invalid(SyncDaemon::new(SyncState::Master, "abcdefghijklmnop", 1));
+    invalid(SyncDaemon::new(SyncState::Master, "", 1));
+    invalid(SyncDaemon::new(SyncState::Master, "e\0th", 1));
+    // Sync messages carry the id in one byte.
+    assert!(wire::new_daemon(&SyncDaemon::new(SyncState::Backup, "eth0", 255)).is_ok());
+    let m = invalid(SyncDaemon::new(SyncState::Backup, "eth0", 256));
+    assert!(m.contains("0 to 255"), "{m}");
+    // The kernel answers EINVAL to a group that is not multicast.
+    for g in [
+        IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+        IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 1)),
+    ] {
+        let m = invalid(SyncDaemon {
+            group: Some(g),
+            ..SyncDaemon::new(SyncState::Master, "eth0", 1)
+        });
+        assert!(m.contains("multicast"), "{m}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Replies.
 
@@ -787,6 +943,157 @@ fn info_reply_reuses_attribute_numbers() {
     assert_eq!((info.version, info.conn_tab_size), ((1, 2, 1), 4096));
 }
 
+/// One daemon of a GET_DAEMON dump as ip_vs_genl_dump_daemon builds it: a
+/// NEW_DAEMON message, the settings in ip_vs_genl_fill_daemon's order with
+/// the kernel's defaults filled in, the group last.
+fn dumped_daemon(state: u8, ifn: &[u8], id: u32, group: Vec<u8>) -> Vec<u8> {
+    let attrs = [
+        nla(M_STATE, &[state, 0, 0, 0]),
+        nla(M_IFN, ifn),
+        nla(M_SYNC_ID, &id.to_le_bytes()),
+        nla(M_MAXLEN, &1472u16.to_le_bytes()),
+        nla(M_PORT, &8848u16.to_le_bytes()),
+        nla(M_TTL, &[1]),
+        group,
+    ];
+    nlmsg(
+        FAMILY,
+        NLM_F_MULTIPART,
+        SEQ,
+        PORTID,
+        &genl(CMD_NEW_DAEMON, &[nest(A_DAEMON, &attrs)]),
+    )
+}
+
+fn decode_daemons(datagram: &[u8]) -> Result<(Vec<SyncDaemon>, bool), IpvsError> {
+    let req = bytes_of(wire::get_daemons(), true);
+    let (msgs, complete) = wire::read_replies(datagram, SEQ, &req)?;
+    let daemons = msgs
+        .iter()
+        .map(|(_, m)| wire::decode_daemon(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((daemons, complete))
+}
+
+#[rustfmt::skip]
+#[test]
+fn daemon_dump_decodes() {
+    let master = dumped_daemon(MASTER, b"eth0\0", 7, nla(M_GROUP, &[224, 0, 0, 81]));
+    // The master's message byte by byte: 4 + 8 + 12 + 8 + 8 + 8 + 8 + 8.
+    assert_eq!(&master[16..], &[
+        CMD_NEW_DAEMON, VERSION, 0, 0,
+        64, 0, A_DAEMON, 0,
+          8, 0, M_STATE, 0,             MASTER, 0, 0, 0,
+          9, 0, M_IFN, 0,               b'e', b't', b'h', b'0',  0, 0, 0, 0,
+          8, 0, M_SYNC_ID, 0,           7, 0, 0, 0,
+          6, 0, M_MAXLEN, 0,            0xc0, 0x05, 0, 0,      // 1472 = 0x5c0
+          6, 0, M_PORT, 0,              0x90, 0x22, 0, 0,      // 8848 = 0x2290
+          5, 0, M_TTL, 0,               1, 0, 0, 0,
+          8, 0, M_GROUP, 0,             224, 0, 0, 81,
+    ][..]);
+    let ff02_81 = [0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x81];
+    let backup = dumped_daemon(BACKUP, b"sync0\0", 0, nla(M_GROUP6, &ff02_81));
+    let (daemons, complete) = decode_daemons(&[master, backup, done()].concat()).unwrap();
+    assert!(complete);
+    let defaults = |d: SyncDaemon, group: IpAddr| SyncDaemon {
+        maxlen: Some(1472),
+        group: Some(group),
+        port: Some(SyncDaemon::DEFAULT_PORT),
+        ttl: Some(SyncDaemon::DEFAULT_TTL),
+        ..d
+    };
+    assert_eq!(daemons, vec![
+        defaults(SyncDaemon::new(SyncState::Master, "eth0", 7),
+                 IpAddr::V4(SyncDaemon::DEFAULT_GROUP)),
+        defaults(SyncDaemon::new(SyncState::Backup, "sync0", 0),
+                 IpAddr::V6(Ipv6Addr::from(ff02_81))),
+    ]);
+    // No daemon running: an empty dump.
+    assert_eq!(decode_daemons(&done()).unwrap(), (vec![], true));
+}
+
+/// Kernels before 4.3 send STATE, MCAST_IFN and SYNC_ID only; attributes
+/// from a newer kernel are skipped.
+#[test]
+fn old_and_new_kernels_daemons_decode() {
+    let msg = nlmsg(
+        FAMILY,
+        NLM_F_MULTIPART,
+        SEQ,
+        PORTID,
+        &genl(
+            CMD_NEW_DAEMON,
+            &[nest(
+                A_DAEMON,
+                &[
+                    nla(M_STATE, &[BACKUP, 0, 0, 0]),
+                    nla(M_IFN, b"eth1\0"),
+                    nla(M_SYNC_ID, &9u32.to_le_bytes()),
+                    nla(200, b"from the future"),
+                ],
+            )],
+        ),
+    );
+    let (daemons, _) = decode_daemons(&[msg, done()].concat()).unwrap();
+    assert_eq!(daemons, vec![SyncDaemon::new(SyncState::Backup, "eth1", 9)]);
+}
+
+#[test]
+fn malformed_daemons_are_decode_errors() {
+    let daemon_with = |attrs: &[Vec<u8>]| {
+        nlmsg(
+            FAMILY,
+            NLM_F_MULTIPART,
+            SEQ,
+            PORTID,
+            &genl(CMD_NEW_DAEMON, &[nest(A_DAEMON, attrs)]),
+        )
+    };
+    let good = [
+        nla(M_STATE, &[MASTER, 0, 0, 0]),
+        nla(M_IFN, b"eth0\0"),
+        nla(M_SYNC_ID, &[1, 0, 0, 0]),
+    ];
+    assert!(decode_daemons(&daemon_with(&good)).is_ok());
+    let decode_error = |b: &[u8]| match decode_daemons(b) {
+        Err(IpvsError::Decode(m)) => m,
+        other => panic!("expected a Decode error, got {other:?}"),
+    };
+    // Wrong sizes.
+    for bad in [
+        nla(M_STATE, &[1, 0]),
+        nla(M_SYNC_ID, &[1, 0, 0, 0, 0]),
+        nla(M_MAXLEN, &[1, 0, 0, 0]),
+        nla(M_GROUP, &[224, 0, 0]),
+        nla(M_GROUP6, &[0xff; 4]),
+        nla(M_PORT, &[1]),
+        nla(M_TTL, &[1, 0]),
+        nla(M_IFN, b"et\0h0\0"),
+    ] {
+        let mut attrs = good.to_vec();
+        attrs.push(bad);
+        decode_error(&daemon_with(&attrs));
+    }
+    // A required attribute missing, or a state that is neither.
+    for missing in 0..good.len() {
+        let mut attrs = good.to_vec();
+        attrs.remove(missing);
+        assert!(decode_error(&daemon_with(&attrs)).contains("lacks"));
+    }
+    let mut attrs = good.to_vec();
+    attrs[0] = nla(M_STATE, &[MASTER | BACKUP, 0, 0, 0]);
+    assert!(decode_error(&daemon_with(&attrs)).contains("state 3"));
+    // No DAEMON nest at all.
+    let bare = nlmsg(
+        FAMILY,
+        NLM_F_MULTIPART,
+        SEQ,
+        PORTID,
+        &genl(CMD_NEW_DAEMON, &[]),
+    );
+    assert!(decode_error(&bare).contains("DAEMON"));
+}
+
 // ---- malformed ----
 
 fn decode_error(datagram: &[u8]) -> String {
@@ -931,6 +1238,7 @@ fn corrupted_dumps_never_panic() {
         dumped_service(&[]),
         dumped_fwmark6(),
         dumped_dest(Some(INET), &v4_in_16(RIP), FWD_MASQ),
+        dumped_daemon(MASTER, b"eth0\0", 7, nla(M_GROUP, &[224, 0, 0, 81])),
         done(),
     ]
     .concat();
@@ -940,6 +1248,7 @@ fn corrupted_dumps_never_panic() {
             for (_, m) in msgs {
                 let _ = wire::decode_service(&m);
                 let _ = wire::decode_dest(&m, Family::Inet);
+                let _ = wire::decode_daemon(&m);
             }
         }
     };
@@ -1055,6 +1364,58 @@ fn kernel_errors_in_the_users_terms() {
     );
 }
 
+/// start_sync_thread answers EEXIST when a daemon of the state runs and
+/// ENODEV without the interface; stop_sync_thread ESRCH when none runs.
+/// On other requests those errnos keep their meaning.
+#[test]
+fn daemon_errors_in_the_users_terms() {
+    let d = SyncDaemon::new(SyncState::Backup, "sync0", 5);
+    let start = bytes_of(wire::new_daemon(&d).unwrap(), false);
+    let stop = bytes_of(wire::del_daemon(SyncState::Master), false);
+    match answer(&start, libc::EEXIST, None) {
+        Err(e @ IpvsError::DaemonRunning(SyncState::Backup)) => {
+            assert_eq!(e.errno(), Some(libc::EEXIST));
+            assert_eq!(
+                e.to_string(),
+                "an IPVS backup sync daemon is already running"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match answer(&stop, libc::ESRCH, None) {
+        Err(e @ IpvsError::DaemonNotRunning(SyncState::Master)) => {
+            assert_eq!(e.errno(), Some(libc::ESRCH));
+            assert_eq!(e.to_string(), "no IPVS master sync daemon is running");
+        }
+        other => panic!("{other:?}"),
+    }
+    match answer(&start, libc::ENODEV, None) {
+        Err(e @ IpvsError::NoSuchInterface(_)) => {
+            assert_eq!(e.errno(), Some(libc::ENODEV));
+            assert!(matches!(&e, IpvsError::NoSuchInterface(i) if i == "sync0"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // EINVAL (a mixed-family destination, an old kernel's policy): as is.
+    assert!(matches!(
+        answer(&start, libc::EINVAL, None),
+        Err(IpvsError::Kernel {
+            errno: libc::EINVAL,
+            ..
+        })
+    ));
+    assert!(matches!(
+        answer(&stop, libc::EPERM, None),
+        Err(IpvsError::PermissionDenied)
+    ));
+    // ESRCH on a service request is still a missing service.
+    let del_svc = bytes_of(wire::del_service(&tcp_vip()).unwrap(), false);
+    assert!(matches!(
+        answer(&del_svc, libc::ESRCH, None),
+        Err(IpvsError::NotFound)
+    ));
+}
+
 // ---------------------------------------------------------------------------
 // Values.
 
@@ -1129,6 +1490,33 @@ fn services_round_trip() {
     let parsed = wire::parse_message(&new_service_fixture()).unwrap();
     assert_eq!(parsed.cmd, CMD_NEW_SERVICE);
     assert!(matches!(&parsed.attrs[0], CmdAttr::Service(a) if a[3] == SvcAttr::Port(80)));
+}
+
+/// A request's DAEMON nest decodes like a dump's (the same NEW_DAEMON
+/// shape), so what is started reads back equal.
+#[test]
+fn daemons_round_trip() {
+    let full = SyncDaemon {
+        maxlen: Some(u16::MAX),
+        group: Some(IpAddr::V6(Ipv6Addr::new(0xff05, 0, 0, 0, 0, 0, 0, 0x1234))),
+        port: Some(1),
+        ttl: Some(u8::MAX),
+        ..SyncDaemon::new(SyncState::Backup, "abcdefghijklmno", 255)
+    };
+    for d in [SyncDaemon::new(SyncState::Master, "lo", 0), full] {
+        let bytes = bytes_of(wire::new_daemon(&d).unwrap(), false);
+        let msg = wire::parse_message(&bytes).unwrap();
+        assert_eq!(msg.cmd, CMD_NEW_DAEMON);
+        assert!(
+            matches!(&msg.attrs[0], CmdAttr::Daemon(a) if a[1] == DaemonAttr::McastIfn(d.interface.clone()))
+        );
+        assert_eq!(wire::decode_daemon(&msg).unwrap(), d);
+    }
+    assert_eq!("Master".parse::<SyncState>(), Ok(SyncState::Master));
+    assert_eq!("backup".parse::<SyncState>(), Ok(SyncState::Backup));
+    assert!("both".parse::<SyncState>().is_err());
+    assert_eq!(SyncState::Backup.to_string(), "backup");
+    assert_eq!(SyncState::from_raw(0), None);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use super::error::IpvsError;
-use super::types::{Change, Dest, DestEntry, Info, Service, ServiceKey};
+use super::types::{Change, Dest, DestEntry, Info, Service, ServiceKey, SyncDaemon, SyncState};
 use super::wire::{self, IpvsMessage};
 use crate::client::REQUEST_TIMEOUT;
 use crate::netlink::genl::{self, FamilyInfo, GenlSocket};
@@ -163,6 +163,33 @@ impl Ipvs {
 
     pub fn flush(&mut self) -> Result<(), IpvsError> {
         self.call(wire::flush(), false).map(drop)
+    }
+
+    /// Start a connection-sync daemon (ipvsadm --start-daemon).
+    /// `DaemonRunning` when one of this state already runs (its settings
+    /// are not changed: stop it first), `NoSuchInterface` without the
+    /// interface, `Invalid` for a name or sync id out of range or a group
+    /// that is not multicast. The kernel answers EINVAL (`Kernel`) while a
+    /// service has a destination of the other address family: the sync
+    /// protocol cannot carry those.
+    pub fn start_daemon(&mut self, d: &SyncDaemon) -> Result<(), IpvsError> {
+        self.call(wire::new_daemon(d)?, false).map(drop)
+    }
+
+    /// Stop the sync daemon of this state (ipvsadm --stop-daemon);
+    /// `DaemonNotRunning` when none runs. The kernel finds it by its state
+    /// alone: a network namespace has at most one of each.
+    pub fn stop_daemon(&mut self, state: SyncState) -> Result<(), IpvsError> {
+        self.call(wire::del_daemon(state), false).map(drop)
+    }
+
+    /// The running sync daemons of this network namespace, the master
+    /// first (ipvsadm -L --daemon).
+    pub fn daemons(&mut self) -> Result<Vec<SyncDaemon>, IpvsError> {
+        self.call(wire::get_daemons(), true)?
+            .iter()
+            .map(wire::decode_daemon)
+            .collect()
     }
 
     /// The IPVS version and connection table size.

@@ -2,6 +2,7 @@
 
 use std::io;
 
+use super::types::SyncState;
 use crate::netlink::NlError;
 
 /// What went wrong with an IPVS request.
@@ -34,6 +35,21 @@ pub enum IpvsError {
         scheduler: String,
         engine: Option<String>,
     },
+
+    /// EEXIST on starting a sync daemon: one of this state already runs in
+    /// this network namespace (stop it first; its settings cannot be
+    /// changed in place).
+    #[error("an IPVS {0} sync daemon is already running")]
+    DaemonRunning(SyncState),
+
+    /// ESRCH on stopping a sync daemon: none of this state runs.
+    #[error("no IPVS {0} sync daemon is running")]
+    DaemonNotRunning(SyncState),
+
+    /// ENODEV on starting a sync daemon: this network namespace has no
+    /// interface of that name.
+    #[error("no interface {0:?} for the IPVS sync daemon")]
+    NoSuchInterface(String),
 
     /// Refused before anything was sent (a name too long, a netmask out of
     /// range, fwmark 0...).
@@ -85,7 +101,9 @@ impl IpvsError {
     pub fn errno(&self) -> Option<i32> {
         match self {
             IpvsError::PermissionDenied => Some(libc::EPERM),
-            IpvsError::Exists => Some(libc::EEXIST),
+            IpvsError::Exists | IpvsError::DaemonRunning(_) => Some(libc::EEXIST),
+            IpvsError::DaemonNotRunning(_) => Some(libc::ESRCH),
+            IpvsError::NoSuchInterface(_) => Some(libc::ENODEV),
             IpvsError::UnknownScheduler { .. } => Some(libc::ENOENT),
             IpvsError::Kernel { errno, .. } => Some(*errno),
             IpvsError::Io(e) => e.raw_os_error(),

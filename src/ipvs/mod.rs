@@ -6,6 +6,9 @@
 //! - [`Service`], [`ServiceKey`], [`Dest`]: the table as values; services
 //!   and destinations compare by value, so a desired table can be diffed
 //!   against [`Ipvs::table`].
+//! - [`SyncDaemon`]: a connection-sync daemon ([`Ipvs::start_daemon`],
+//!   [`Ipvs::stop_daemon`], [`Ipvs::daemons`]), what keepalived's
+//!   lvs_sync_daemon starts and stops.
 //! - [`wire`]: the messages, built and parsed without a socket.
 //! - [`uapi`]: the numbers, generated from `<linux/ip_vs.h>`.
 //!
@@ -35,5 +38,5 @@ pub use client::Ipvs;
 pub use error::IpvsError;
 pub use types::{
     Change, Dest, DestEntry, Family, Forward, Info, Persistence, Protocol, SchedFlags, Service,
-    ServiceKey, Tunnel, TunnelKind,
+    ServiceKey, SyncDaemon, SyncState, Tunnel, TunnelKind,
 };

@@ -1,8 +1,9 @@
-//! The IPVS table as values: services, their keys and their destinations.
+//! The IPVS table as values: services, their keys and their destinations;
+//! and the connection-sync daemons.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::str::FromStr;
 
 use super::uapi;
@@ -560,4 +561,115 @@ pub enum Change {
     AddDest(ServiceKey, Dest),
     EditDest(ServiceKey, Dest),
     DelDest(ServiceKey, IpAddr, u16),
+}
+
+/// What a connection-sync daemon does (IP_VS_STATE_*): a master sends the
+/// connection table, a backup receives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SyncState {
+    Master,
+    Backup,
+}
+
+impl SyncState {
+    pub fn to_raw(self) -> u32 {
+        match self {
+            SyncState::Master => uapi::IP_VS_STATE_MASTER,
+            SyncState::Backup => uapi::IP_VS_STATE_BACKUP,
+        }
+    }
+
+    /// None for anything but exactly one of the two (the kernel's
+    /// sync_state is a bit set, but each daemon reports one bit).
+    pub fn from_raw(raw: u32) -> Option<SyncState> {
+        match raw {
+            uapi::IP_VS_STATE_MASTER => Some(SyncState::Master),
+            uapi::IP_VS_STATE_BACKUP => Some(SyncState::Backup),
+            _ => None,
+        }
+    }
+
+    /// As ipvsadm --start-daemon takes it: "master", "backup".
+    pub fn name(self) -> &'static str {
+        match self {
+            SyncState::Master => "master",
+            SyncState::Backup => "backup",
+        }
+    }
+}
+
+impl fmt::Display for SyncState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for SyncState {
+    type Err = String;
+    /// "master" or "backup", in any case.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "master" => Ok(SyncState::Master),
+            "backup" => Ok(SyncState::Backup),
+            _ => Err(format!(
+                "unknown sync daemon state {s:?} (master or backup)"
+            )),
+        }
+    }
+}
+
+/// An IPVS connection-sync daemon (ipvsadm --start-daemon, keepalived's
+/// lvs_sync_daemon): kernel threads that multicast the connection table
+/// (master) or take it in (backup) on one interface. A network namespace
+/// runs at most one of each state.
+///
+/// The optional settings are None for the kernel's default, and are sent
+/// only when set (as keepalived does); 0 also means the default to the
+/// kernel. The kernel reports its settings with the defaults filled in
+/// (start_sync_thread in net/netfilter/ipvs/ip_vs_sync.c), so what
+/// [`Ipvs::daemons`](super::Ipvs::daemons) reads back has them all set.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SyncDaemon {
+    pub state: SyncState,
+    /// The multicast interface (1 to 15 bytes). It must exist; a master
+    /// with an IPv4 group sends from the interface's primary IPv4 address
+    /// (bind_mcastif_addr), so it should have one.
+    pub interface: String,
+    /// The sync id, 0 to 255: the sync messages carry one byte of it, and
+    /// a backup drops messages of other ids (0: takes every id).
+    pub sync_id: u32,
+    /// The largest sync message (UDP payload), clamped by the kernel. None:
+    /// an MTU minus the IP and UDP headers, the MTU being 1500 for a master
+    /// and the interface's (at least 1500) for a backup: a master's is 1472
+    /// over IPv4.
+    pub maxlen: Option<u16>,
+    /// The multicast group, IPv4 or IPv6 (a multicast address). None:
+    /// [`SyncDaemon::DEFAULT_GROUP`].
+    pub group: Option<IpAddr>,
+    /// The first UDP port (sync thread N uses port + N). None:
+    /// [`SyncDaemon::DEFAULT_PORT`].
+    pub port: Option<u16>,
+    /// The multicast TTL (IPv6: hop limit). None: 1.
+    pub ttl: Option<u8>,
+}
+
+impl SyncDaemon {
+    /// IP_VS_SYNC_GROUP of ip_vs_sync.c.
+    pub const DEFAULT_GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 81);
+    /// IP_VS_SYNC_PORT of ip_vs_sync.c.
+    pub const DEFAULT_PORT: u16 = 8848;
+    pub const DEFAULT_TTL: u8 = 1;
+
+    /// A daemon with the kernel's defaults for everything optional.
+    pub fn new(state: SyncState, interface: &str, sync_id: u32) -> SyncDaemon {
+        SyncDaemon {
+            state,
+            interface: interface.to_owned(),
+            sync_id,
+            maxlen: None,
+            group: None,
+            port: None,
+            ttl: None,
+        }
+    }
 }

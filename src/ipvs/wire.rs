@@ -12,6 +12,9 @@
 //!   order: the kernel keeps the bits outside `mask` (ip_vs_genl_parse_service).
 //! - ADDR is up to 16 bytes (a `union nf_inet_addr`); the kernel copies
 //!   what it gets into a zeroed union and always answers 16 bytes.
+//! - The sync daemon's MCAST_PORT, unlike PORT, is host order (nla_get_u16,
+//!   htons'd by ip_vs_sync.c); MCAST_GROUP is an IPv4 address in network
+//!   order (nla_get_in_addr), MCAST_GROUP6 the 16 bytes of an in6_addr.
 //!
 //! What each command needs: NEW_SERVICE and SET_SERVICE the identity (AF
 //! plus FWMARK, or PROTOCOL + ADDR + PORT) and SCHED_NAME, FLAGS, TIMEOUT,
@@ -20,6 +23,13 @@
 //! for NEW/SET also FWD_METHOD, WEIGHT, U_THRESH, L_THRESH). ADDR_FAMILY
 //! (3.18+) lets a destination's family differ from its service's (tunnels
 //! only); without it the kernel takes the service's.
+//!
+//! Sync daemons (ip_vs_genl_set_daemon): NEW_DAEMON and DEL_DAEMON need the
+//! DAEMON nest, else EINVAL. NEW_DAEMON needs STATE, MCAST_IFN and SYNC_ID
+//! in it (ip_vs_genl_new_daemon), the rest is optional (4.3+; absent or 0
+//! is the default); DEL_DAEMON reads STATE only (ip_vs_genl_del_daemon).
+//! GET_DAEMON is a dump: one NEW_DAEMON message per running daemon, master
+//! first, each with every setting (ip_vs_genl_dump_daemons).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -32,7 +42,8 @@ use netlink_packet_generic::{GenlFamily, GenlHeader, GenlMessage};
 use super::error::IpvsError;
 use super::types::{
     canonical_ipv4_mask, canonical_netmask, ipv4_mask, Dest, DestEntry, Family, Forward, Info,
-    Persistence, Protocol, SchedFlags, Service, ServiceKey, Tunnel, TunnelKind,
+    Persistence, Protocol, SchedFlags, Service, ServiceKey, SyncDaemon, SyncState, Tunnel,
+    TunnelKind,
 };
 use super::uapi;
 use crate::netlink::genl;
@@ -52,6 +63,9 @@ pub mod cmd {
     pub const SET_INFO: u8 = uapi::IPVS_CMD_SET_INFO as u8;
     pub const GET_INFO: u8 = uapi::IPVS_CMD_GET_INFO as u8;
     pub const FLUSH: u8 = uapi::IPVS_CMD_FLUSH as u8;
+    pub const NEW_DAEMON: u8 = uapi::IPVS_CMD_NEW_DAEMON as u8;
+    pub const DEL_DAEMON: u8 = uapi::IPVS_CMD_DEL_DAEMON as u8;
+    pub const GET_DAEMON: u8 = uapi::IPVS_CMD_GET_DAEMON as u8;
 }
 
 /// Attribute numbers, as u16, named after the header's IPVS_*_ATTR_*.
@@ -59,6 +73,7 @@ pub mod attr {
     use super::uapi;
     pub const CMD_SERVICE: u16 = uapi::IPVS_CMD_ATTR_SERVICE as u16;
     pub const CMD_DEST: u16 = uapi::IPVS_CMD_ATTR_DEST as u16;
+    pub const CMD_DAEMON: u16 = uapi::IPVS_CMD_ATTR_DAEMON as u16;
 
     pub const SVC_AF: u16 = uapi::IPVS_SVC_ATTR_AF as u16;
     pub const SVC_PROTOCOL: u16 = uapi::IPVS_SVC_ATTR_PROTOCOL as u16;
@@ -85,6 +100,15 @@ pub mod attr {
     pub const DEST_TUN_PORT: u16 = uapi::IPVS_DEST_ATTR_TUN_PORT as u16;
     pub const DEST_TUN_FLAGS: u16 = uapi::IPVS_DEST_ATTR_TUN_FLAGS as u16;
 
+    pub const DAEMON_STATE: u16 = uapi::IPVS_DAEMON_ATTR_STATE as u16;
+    pub const DAEMON_MCAST_IFN: u16 = uapi::IPVS_DAEMON_ATTR_MCAST_IFN as u16;
+    pub const DAEMON_SYNC_ID: u16 = uapi::IPVS_DAEMON_ATTR_SYNC_ID as u16;
+    pub const DAEMON_SYNC_MAXLEN: u16 = uapi::IPVS_DAEMON_ATTR_SYNC_MAXLEN as u16;
+    pub const DAEMON_MCAST_GROUP: u16 = uapi::IPVS_DAEMON_ATTR_MCAST_GROUP as u16;
+    pub const DAEMON_MCAST_GROUP6: u16 = uapi::IPVS_DAEMON_ATTR_MCAST_GROUP6 as u16;
+    pub const DAEMON_MCAST_PORT: u16 = uapi::IPVS_DAEMON_ATTR_MCAST_PORT as u16;
+    pub const DAEMON_MCAST_TTL: u16 = uapi::IPVS_DAEMON_ATTR_MCAST_TTL as u16;
+
     pub const INFO_VERSION: u16 = uapi::IPVS_INFO_ATTR_VERSION as u16;
     pub const INFO_CONN_TAB_SIZE: u16 = uapi::IPVS_INFO_ATTR_CONN_TAB_SIZE as u16;
 }
@@ -110,6 +134,11 @@ pub const OWNED_FLAGS: u32 = uapi::IP_VS_SVC_F_PERSISTENT
     | uapi::IP_VS_SVC_F_SCHED2
     | uapi::IP_VS_SVC_F_SCHED3;
 const FLAGS_LEN: usize = std::mem::size_of::<uapi::ip_vs_flags>();
+/// The longest interface name the kernel takes for a sync daemon (its
+/// NUL excluded: the policy's NLA_NUL_STRING of IP_VS_IFNAME_MAXLEN - 1).
+pub const IFNAME_MAX: usize = uapi::IP_VS_IFNAME_MAXLEN as usize - 1;
+/// The largest sync id that reaches the wire: sync messages carry a u8.
+pub const SYNC_ID_MAX: u32 = u8::MAX as u32;
 
 /// One attribute inside IPVS_CMD_ATTR_SERVICE.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,12 +184,29 @@ pub enum DestAttr {
     Other(DefaultNla),
 }
 
+/// One attribute inside IPVS_CMD_ATTR_DAEMON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DaemonAttr {
+    /// IP_VS_STATE_MASTER or IP_VS_STATE_BACKUP.
+    State(u32),
+    McastIfn(String),
+    SyncId(u32),
+    SyncMaxlen(u16),
+    McastGroup(Ipv4Addr),
+    McastGroup6(Ipv6Addr),
+    /// Host order on the wire (see the module notes).
+    McastPort(u16),
+    McastTtl(u8),
+    Other(DefaultNla),
+}
+
 /// A top-level attribute. Their numbers depend on the command: GET_INFO's
 /// reply (SET_INFO) uses IPVS_INFO_ATTR_*, which reuse 1 and 2.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CmdAttr {
     Service(Vec<SvcAttr>),
     Dest(Vec<DestAttr>),
+    Daemon(Vec<DaemonAttr>),
     InfoVersion(u32),
     InfoConnTabSize(u32),
     Other(DefaultNla),
@@ -276,11 +322,57 @@ impl Nla for DestAttr {
     }
 }
 
+impl Nla for DaemonAttr {
+    fn value_len(&self) -> usize {
+        use DaemonAttr::*;
+        match self {
+            McastTtl(_) => 1,
+            SyncMaxlen(_) | McastPort(_) => 2,
+            State(_) | SyncId(_) | McastGroup(_) => 4,
+            McastGroup6(_) => 16,
+            McastIfn(s) => s.len() + 1,
+            Other(nla) => nla.value_len(),
+        }
+    }
+
+    fn kind(&self) -> u16 {
+        use DaemonAttr::*;
+        match self {
+            State(_) => attr::DAEMON_STATE,
+            McastIfn(_) => attr::DAEMON_MCAST_IFN,
+            SyncId(_) => attr::DAEMON_SYNC_ID,
+            SyncMaxlen(_) => attr::DAEMON_SYNC_MAXLEN,
+            McastGroup(_) => attr::DAEMON_MCAST_GROUP,
+            McastGroup6(_) => attr::DAEMON_MCAST_GROUP6,
+            McastPort(_) => attr::DAEMON_MCAST_PORT,
+            McastTtl(_) => attr::DAEMON_MCAST_TTL,
+            Other(nla) => nla.kind(),
+        }
+    }
+
+    fn emit_value(&self, buf: &mut [u8]) {
+        use DaemonAttr::*;
+        match self {
+            McastTtl(v) => buf[0] = *v,
+            SyncMaxlen(v) | McastPort(v) => buf[..2].copy_from_slice(&v.to_ne_bytes()),
+            State(v) | SyncId(v) => buf[..4].copy_from_slice(&v.to_ne_bytes()),
+            McastGroup(a) => buf[..4].copy_from_slice(&a.octets()),
+            McastGroup6(a) => buf[..16].copy_from_slice(&a.octets()),
+            McastIfn(s) => {
+                buf[..s.len()].copy_from_slice(s.as_bytes());
+                buf[s.len()] = 0;
+            }
+            Other(nla) => nla.emit_value(buf),
+        }
+    }
+}
+
 impl Nla for CmdAttr {
     fn value_len(&self) -> usize {
         match self {
             CmdAttr::Service(a) => nested_len(a),
             CmdAttr::Dest(a) => nested_len(a),
+            CmdAttr::Daemon(a) => nested_len(a),
             CmdAttr::InfoVersion(_) | CmdAttr::InfoConnTabSize(_) => 4,
             CmdAttr::Other(nla) => nla.value_len(),
         }
@@ -290,6 +382,7 @@ impl Nla for CmdAttr {
         match self {
             CmdAttr::Service(_) => attr::CMD_SERVICE,
             CmdAttr::Dest(_) => attr::CMD_DEST,
+            CmdAttr::Daemon(_) => attr::CMD_DAEMON,
             CmdAttr::InfoVersion(_) => attr::INFO_VERSION,
             CmdAttr::InfoConnTabSize(_) => attr::INFO_CONN_TAB_SIZE,
             CmdAttr::Other(nla) => nla.kind(),
@@ -302,6 +395,7 @@ impl Nla for CmdAttr {
         match self {
             CmdAttr::Service(a) => a.as_slice().emit(buf),
             CmdAttr::Dest(a) => a.as_slice().emit(buf),
+            CmdAttr::Daemon(a) => a.as_slice().emit(buf),
             CmdAttr::InfoVersion(v) | CmdAttr::InfoConnTabSize(v) => {
                 buf[..4].copy_from_slice(&v.to_ne_bytes())
             }
@@ -383,6 +477,26 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DestAttr {
     }
 }
 
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DaemonAttr {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        let v = buf.value();
+        let k = buf.kind();
+        Ok(match k {
+            attr::DAEMON_STATE => DaemonAttr::State(u32::from_ne_bytes(exact(k, v)?)),
+            attr::DAEMON_MCAST_IFN => DaemonAttr::McastIfn(string(k, v)?),
+            attr::DAEMON_SYNC_ID => DaemonAttr::SyncId(u32::from_ne_bytes(exact(k, v)?)),
+            attr::DAEMON_SYNC_MAXLEN => DaemonAttr::SyncMaxlen(u16::from_ne_bytes(exact(k, v)?)),
+            attr::DAEMON_MCAST_GROUP => DaemonAttr::McastGroup(Ipv4Addr::from(exact::<4>(k, v)?)),
+            attr::DAEMON_MCAST_GROUP6 => {
+                DaemonAttr::McastGroup6(Ipv6Addr::from(exact::<16>(k, v)?))
+            }
+            attr::DAEMON_MCAST_PORT => DaemonAttr::McastPort(u16::from_ne_bytes(exact(k, v)?)),
+            attr::DAEMON_MCAST_TTL => DaemonAttr::McastTtl(exact::<1>(k, v)?[0]),
+            _ => DaemonAttr::Other(DefaultNla::parse(buf)?),
+        })
+    }
+}
+
 fn parse_nested<A>(v: &[u8]) -> Result<Vec<A>, DecodeError>
 where
     for<'b> A: Parseable<NlaBuffer<&'b [u8]>>,
@@ -409,6 +523,7 @@ impl CmdAttr {
         Ok(match k {
             attr::CMD_SERVICE => CmdAttr::Service(parse_nested(v)?),
             attr::CMD_DEST => CmdAttr::Dest(parse_nested(v)?),
+            attr::CMD_DAEMON => CmdAttr::Daemon(parse_nested(v)?),
             _ => CmdAttr::Other(DefaultNla::parse(buf)?),
         })
     }
@@ -436,6 +551,13 @@ impl IpvsMessage {
     fn dest_nest(&self) -> Option<&[DestAttr]> {
         self.attrs.iter().find_map(|a| match a {
             CmdAttr::Dest(d) => Some(d.as_slice()),
+            _ => None,
+        })
+    }
+
+    fn daemon_nest(&self) -> Option<&[DaemonAttr]> {
+        self.attrs.iter().find_map(|a| match a {
+            CmdAttr::Daemon(d) => Some(d.as_slice()),
             _ => None,
         })
     }
@@ -658,6 +780,65 @@ pub fn del_dest(key: &ServiceKey, addr: IpAddr, port: u16) -> Result<IpvsMessage
     ))
 }
 
+/// The DAEMON nest NEW_DAEMON needs: STATE, MCAST_IFN and SYNC_ID, then
+/// the optional settings that are set.
+pub fn daemon_attrs(d: &SyncDaemon) -> Result<Vec<DaemonAttr>, IpvsError> {
+    check_name("sync daemon interface", &d.interface, IFNAME_MAX)?;
+    if d.sync_id > SYNC_ID_MAX {
+        return Err(IpvsError::Invalid(format!(
+            "sync id {}: 0 to {SYNC_ID_MAX} (sync messages carry one byte)",
+            d.sync_id
+        )));
+    }
+    let mut attrs = vec![
+        DaemonAttr::State(d.state.to_raw()),
+        DaemonAttr::McastIfn(d.interface.clone()),
+        DaemonAttr::SyncId(d.sync_id),
+    ];
+    if let Some(v) = d.maxlen {
+        attrs.push(DaemonAttr::SyncMaxlen(v));
+    }
+    match d.group {
+        None => {}
+        // The kernel answers EINVAL for any other address.
+        Some(g) if !g.is_multicast() => {
+            return Err(IpvsError::Invalid(format!(
+                "sync daemon group {g}: not a multicast address"
+            )))
+        }
+        Some(IpAddr::V4(g)) => attrs.push(DaemonAttr::McastGroup(g)),
+        Some(IpAddr::V6(g)) => attrs.push(DaemonAttr::McastGroup6(g)),
+    }
+    if let Some(v) = d.port {
+        attrs.push(DaemonAttr::McastPort(v));
+    }
+    if let Some(v) = d.ttl {
+        attrs.push(DaemonAttr::McastTtl(v));
+    }
+    Ok(attrs)
+}
+
+pub fn new_daemon(d: &SyncDaemon) -> Result<IpvsMessage, IpvsError> {
+    Ok(IpvsMessage::new(
+        cmd::NEW_DAEMON,
+        vec![CmdAttr::Daemon(daemon_attrs(d)?)],
+    ))
+}
+
+/// DEL_DAEMON: STATE alone, all the kernel reads (keepalived adds SYNC_ID,
+/// which it ignores: a namespace has one daemon per state).
+pub fn del_daemon(state: SyncState) -> IpvsMessage {
+    IpvsMessage::new(
+        cmd::DEL_DAEMON,
+        vec![CmdAttr::Daemon(vec![DaemonAttr::State(state.to_raw())])],
+    )
+}
+
+/// GET_DAEMON (dump only).
+pub fn get_daemons() -> IpvsMessage {
+    IpvsMessage::new(cmd::GET_DAEMON, vec![])
+}
+
 pub fn flush() -> IpvsMessage {
     IpvsMessage::new(cmd::FLUSH, vec![])
 }
@@ -715,8 +896,15 @@ pub fn read_replies(
 }
 
 /// The IpvsError a kernel error means for this request: ENOENT on adding
-/// or editing a service is about its scheduler or persistence engine.
+/// or editing a service is about its scheduler or persistence engine;
+/// EEXIST, ESRCH and ENODEV on starting or stopping a sync daemon are
+/// about the daemon (start_sync_thread, stop_sync_thread).
 pub(crate) fn classify(request: &[u8], e: NlError) -> IpvsError {
+    if let NlError::Kernel(k) = &e {
+        if let Some(daemon) = classify_daemon(request, k.errno) {
+            return daemon;
+        }
+    }
     if matches!(&e, NlError::Kernel(k) if k.errno == libc::ENOENT) {
         if let Ok(req) = parse_message(request) {
             if req.cmd == cmd::NEW_SERVICE || req.cmd == cmd::SET_SERVICE {
@@ -735,6 +923,27 @@ pub(crate) fn classify(request: &[u8], e: NlError) -> IpvsError {
         }
     }
     IpvsError::from_netlink(e)
+}
+
+fn classify_daemon(request: &[u8], errno: i32) -> Option<IpvsError> {
+    if !matches!(errno, libc::EEXIST | libc::ESRCH | libc::ENODEV) {
+        return None;
+    }
+    let req = parse_message(request).ok()?;
+    let nest = req.daemon_nest()?;
+    let state = nest.iter().find_map(|a| match a {
+        DaemonAttr::State(s) => SyncState::from_raw(*s),
+        _ => None,
+    })?;
+    match (req.cmd, errno) {
+        (cmd::NEW_DAEMON, libc::EEXIST) => Some(IpvsError::DaemonRunning(state)),
+        (cmd::NEW_DAEMON, libc::ENODEV) => nest.iter().find_map(|a| match a {
+            DaemonAttr::McastIfn(i) => Some(IpvsError::NoSuchInterface(i.clone())),
+            _ => None,
+        }),
+        (cmd::DEL_DAEMON, libc::ESRCH) => Some(IpvsError::DaemonNotRunning(state)),
+        _ => None,
+    }
 }
 
 fn need<T>(v: Option<T>, what: &str) -> Result<T, IpvsError> {
@@ -882,4 +1091,31 @@ pub fn decode_info(msg: &IpvsMessage) -> Result<Info, IpvsError> {
         version: ((v >> 16) as u8, (v >> 8) as u8, v as u8),
         conn_tab_size: need(size, "the CONN_TAB_SIZE attribute")?,
     })
+}
+
+/// A sync daemon from a NEW_DAEMON message of a GET_DAEMON dump. Kernels
+/// before 4.3 send STATE, MCAST_IFN and SYNC_ID only: the rest is None.
+pub fn decode_daemon(msg: &IpvsMessage) -> Result<SyncDaemon, IpvsError> {
+    let nest = need(msg.daemon_nest(), "the DAEMON attribute")?;
+    let (mut state, mut ifn, mut id) = (None, None, None);
+    let mut d = SyncDaemon::new(SyncState::Master, "", 0);
+    for a in nest {
+        match a {
+            DaemonAttr::State(v) => state = Some(*v),
+            DaemonAttr::McastIfn(v) => ifn = Some(v.clone()),
+            DaemonAttr::SyncId(v) => id = Some(*v),
+            DaemonAttr::SyncMaxlen(v) => d.maxlen = Some(*v),
+            DaemonAttr::McastGroup(v) => d.group = Some(IpAddr::V4(*v)),
+            DaemonAttr::McastGroup6(v) => d.group = Some(IpAddr::V6(*v)),
+            DaemonAttr::McastPort(v) => d.port = Some(*v),
+            DaemonAttr::McastTtl(v) => d.ttl = Some(*v),
+            DaemonAttr::Other(_) => {}
+        }
+    }
+    let raw = need(state, "the daemon's STATE")?;
+    d.state = SyncState::from_raw(raw)
+        .ok_or_else(|| IpvsError::Decode(format!("unknown sync daemon state {raw}")))?;
+    d.interface = need(ifn, "the daemon's MCAST_IFN")?;
+    d.sync_id = need(id, "the daemon's SYNC_ID")?;
+    Ok(d)
 }

@@ -457,6 +457,145 @@ def test_table_survives_a_round_trip():
     assert kernel_table() == lib_table(listing)
 
 
+# ---------------------------------------------------------------------------
+# Connection-sync daemons. The sync state is per network namespace: each
+# test gets a fresh one with a veth pair, sync0 with an IPv4 address (a
+# master sends from the interface's first address).
+
+DAEMON_RE = re.compile(r"^(master|backup) sync daemon \((.*)\)$")
+
+
+def ns_run(ns, *args):
+    return subprocess.run(ns.cmd([*map(str, args)]), pass_fds=ns.fds,
+                          capture_output=True, text=True, timeout=60)
+
+
+def ns_ctl(ns, *args, check=True):
+    r = ns_run(ns, CTL, *args)
+    if check:
+        assert r.returncode == 0, f"ipvs_ctl {args}: {r.returncode} {r.stderr}"
+    return r
+
+
+def ns_fails(ns, code, kind, *args):
+    r = ns_ctl(ns, *args, check=False)
+    assert r.returncode == code and f"ipvs_ctl: {kind}:" in r.stderr, \
+        f"ipvs_ctl {args}: {r.returncode} {r.stderr}"
+    return r
+
+
+def kernel_daemons(ns):
+    """ipvsadm -L --daemon in `ns`, as {state: {setting: value}}: its lines
+    read "master sync daemon (mcast=sync0, syncid=7, maxlen=1472, ...)"."""
+    r = ns_run(ns, "ipvsadm", "-L", "--daemon")
+    assert r.returncode == 0, r.stderr
+    out = {}
+    for line in r.stdout.splitlines():
+        m = DAEMON_RE.match(line)
+        assert m, f"unexpected ipvsadm line {line!r}"
+        out[m[1]] = dict(kv.split("=", 1) for kv in m[2].split(", "))
+    return out
+
+
+@pytest.fixture
+def sync_ns(netns):
+    ns = netns()
+    for cmd in (["ip", "link", "add", "sync0", "type", "veth", "peer", "name", "sync1"],
+                ["ip", "addr", "add", "192.168.77.1/24", "dev", "sync0"],
+                ["ip", "link", "set", "sync0", "up"],
+                ["ip", "link", "set", "sync1", "up"]):
+        r = ns_run(ns, *cmd)
+        assert r.returncode == 0, f"{cmd}: {r.stderr}"
+    yield ns
+    # Whatever the test left running (ESRCH otherwise, ignored).
+    for state in ("master", "backup"):
+        ns_ctl(ns, "stop-daemon", state, check=False)
+
+
+def test_sync_daemons_start_list_stop(sync_ns):
+    ns = sync_ns
+    assert kernel_daemons(ns) == {}
+    assert json.loads(ns_ctl(ns, "daemons").stdout) == []
+    ns_ctl(ns, "start-daemon", "master", "sync0", 7)
+    ns_ctl(ns, "start-daemon", "backup", "sync0", 9, "maxlen", 1400,
+           "group", "239.1.2.3", "port", 9000, "ttl", 3)
+    # The kernel fills in its defaults (ip_vs_sync.c's start_sync_thread):
+    # group 224.0.0.81, port 8848, TTL 1, a master's maxlen 1500 - 28.
+    assert kernel_daemons(ns) == {
+        "master": {"mcast": "sync0", "syncid": "7", "maxlen": "1472",
+                   "group": "224.0.0.81", "port": "8848", "ttl": "1"},
+        "backup": {"mcast": "sync0", "syncid": "9", "maxlen": "1400",
+                   "group": "239.1.2.3", "port": "9000", "ttl": "3"},
+    }
+    assert json.loads(ns_ctl(ns, "daemons").stdout) == [
+        {"state": "master", "interface": "sync0", "sync_id": 7, "maxlen": 1472,
+         "group": "224.0.0.81", "port": 8848, "ttl": 1},
+        {"state": "backup", "interface": "sync0", "sync_id": 9, "maxlen": 1400,
+         "group": "239.1.2.3", "port": 9000, "ttl": 3},
+    ]
+    # Per namespace: the initial one runs none.
+    assert ctl_json("daemons") == []
+    ns_ctl(ns, "stop-daemon", "master")
+    assert list(kernel_daemons(ns)) == ["backup"]
+    ns_ctl(ns, "stop-daemon", "backup")
+    assert kernel_daemons(ns) == {}
+    assert json.loads(ns_ctl(ns, "daemons").stdout) == []
+
+
+def test_sync_daemon_ipv6_group(sync_ns):
+    ns = sync_ns
+    ns_ctl(ns, "start-daemon", "backup", "sync1", 3, "group", "ff02::1:81")
+    k = kernel_daemons(ns)["backup"]
+    assert (k["mcast"], k["syncid"], k["group"]) == ("sync1", "3", "ff02::1:81")
+    [d] = json.loads(ns_ctl(ns, "daemons").stdout)
+    assert (d["state"], d["group"], d["port"]) == ("backup", "ff02::1:81", 8848)
+
+
+def test_sync_daemon_started_by_ipvsadm_reads_back(sync_ns):
+    ns = sync_ns
+    r = ns_run(ns, "ipvsadm", "--start-daemon", "master", "--mcast-interface", "sync0",
+               "--syncid", 42, "--mcast-port", 7000, "--mcast-ttl", 2)
+    assert r.returncode == 0, r.stderr
+    [d] = json.loads(ns_ctl(ns, "daemons").stdout)
+    assert d == {"state": "master", "interface": "sync0", "sync_id": 42, "maxlen": 1472,
+                 "group": "224.0.0.81", "port": 7000, "ttl": 2}
+    ns_ctl(ns, "stop-daemon", "master")
+    assert kernel_daemons(ns) == {}
+
+
+def test_sync_daemon_errors_in_the_users_terms(sync_ns):
+    ns = sync_ns
+    ns_ctl(ns, "start-daemon", "master", "sync0", 1)
+    ns_ctl(ns, "start-daemon", "backup", "sync0", 1)
+    # EEXIST: one daemon per state, whatever the settings.
+    r = ns_fails(ns, EXISTS, "DaemonRunning", "start-daemon", "master", "sync0", 2)
+    assert "master sync daemon is already running" in r.stderr and "(errno 17)" in r.stderr
+    ns_fails(ns, EXISTS, "DaemonRunning", "start-daemon", "backup", "sync1", 1)
+    # The running ones are unchanged.
+    assert {s: k["syncid"] for s, k in kernel_daemons(ns).items()} == \
+        {"master": "1", "backup": "1"}
+    ns_ctl(ns, "stop-daemon", "master")
+    ns_ctl(ns, "stop-daemon", "backup")
+    # ESRCH: stopping a stopped daemon.
+    r = ns_fails(ns, NOT_FOUND, "DaemonNotRunning", "stop-daemon", "master")
+    assert "no IPVS master sync daemon is running" in r.stderr and "(errno 3)" in r.stderr
+    ns_fails(ns, NOT_FOUND, "DaemonNotRunning", "stop-daemon", "backup")
+    # ENODEV: no such interface in this namespace.
+    r = ns_fails(ns, NOT_FOUND, "NoSuchInterface", "start-daemon", "master", "nosuch0", 1)
+    assert '"nosuch0"' in r.stderr and "(errno 19)" in r.stderr
+    # Refused before sending.
+    ns_fails(ns, 8, "Invalid", "start-daemon", "master", "sync0", 256)
+    ns_fails(ns, 8, "Invalid", "start-daemon", "master", "sync0", 1, "group", "10.0.0.1")
+    ns_fails(ns, 8, "Invalid", "start-daemon", "backup", "a" * 16, 1)
+    assert ns_ctl(ns, "start-daemon", "primary", "sync0", 1, check=False).returncode == USAGE
+    assert kernel_daemons(ns) == {}
+    # Not root: EPERM, as for every IPVS command.
+    r = subprocess.run(ns.cmd(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                               CTL, "daemons"]),
+                       pass_fds=ns.fds, capture_output=True, text=True, timeout=60)
+    assert r.returncode == PERMISSION and "PermissionDenied" in r.stderr, r.stderr
+
+
 def test_connect_autoloads_ip_vs():
     """Resolving the family "IPVS" makes the kernel load ip_vs (genetlink's
     request_module on GETFAMILY, the module's net-pf-16-proto-16-family-IPVS
