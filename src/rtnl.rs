@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL};
 use netlink_packet_route::address::{
-    AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope,
+    AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope, CacheInfo,
 };
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
@@ -41,8 +41,27 @@ pub struct Addr {
     /// IPv4 only: `eth0:vip` style labels.
     pub label: Option<String>,
     pub scope: Scope,
-    /// IFA_F_SECONDARY: not the interface's primary address of its subnet.
-    pub secondary: bool,
+    /// IFA_F_* (read: as the kernel reports them; written: as given, with
+    /// IFA_F_NODAD for a virtual IPv6 address).
+    pub flags: u32,
+    /// The other end of a point-to-point address (IFA_ADDRESS).
+    pub peer: Option<IpAddr>,
+    /// IPv6: the preferred lifetime in seconds (0: deprecated, never
+    /// chosen as a source address; u32::MAX: forever); the valid one is
+    /// forever. None: the kernel's default.
+    pub preferred_lft: Option<u32>,
+}
+
+/// IFA_F_SECONDARY.
+pub const IFA_F_SECONDARY: u32 = 0x01;
+/// IFA_F_NODAD.
+pub const IFA_F_NODAD: u32 = 0x02;
+
+impl Addr {
+    /// Not the interface's primary address of its subnet.
+    pub fn is_secondary(&self) -> bool {
+        self.flags & IFA_F_SECONDARY != 0
+    }
 }
 
 /// The address scopes `ip addr` knows by name.
@@ -192,23 +211,24 @@ fn addr_of(m: &AddressMessage) -> Option<Addr> {
     let mut broadcast = None;
     let mut label = None;
     let mut flags = None;
+    let mut preferred_lft = None;
     for a in &m.attributes {
         match a {
             AddressAttribute::Local(ip) => local = Some(*ip),
             AddressAttribute::Address(ip) => address = Some(*ip),
             AddressAttribute::Broadcast(b) => broadcast = Some(*b),
             AddressAttribute::Label(l) => label = Some(l.clone()),
-            AddressAttribute::Flags(f) => flags = Some(*f),
+            AddressAttribute::Flags(f) => flags = Some(f.bits()),
+            AddressAttribute::CacheInfo(c) if address.is_some_and(|a: IpAddr| a.is_ipv6()) => {
+                preferred_lft = Some(c.ifa_preferred)
+            }
             _ => {}
         }
     }
     // IFA_LOCAL is the address itself; IFA_ADDRESS the peer on
-    // point-to-point links, and the only one IPv6 sends.
+    // point-to-point links, and the only one IPv6 sends otherwise.
     let addr = local.or(address)?;
-    let secondary = flags.map_or(
-        m.header.flags.contains(AddressHeaderFlags::Secondary),
-        |f| f.contains(AddressFlags::Secondary),
-    );
+    let peer = address.filter(|a| local.is_some() && *a != addr);
     Some(Addr {
         index: m.header.index,
         addr,
@@ -216,7 +236,9 @@ fn addr_of(m: &AddressMessage) -> Option<Addr> {
         broadcast,
         label,
         scope: m.header.scope.into(),
-        secondary,
+        flags: flags.unwrap_or(u32::from(m.header.flags.bits())),
+        peer,
+        preferred_lft,
     })
 }
 
@@ -225,11 +247,13 @@ fn message_of(a: &Addr) -> AddressMessage {
     m.header.index = a.index;
     m.header.prefix_len = a.prefix_len;
     m.header.scope = a.scope.into();
+    m.header.flags = AddressHeaderFlags::from_bits_retain((a.flags & 0xff) as u8);
     match a.addr {
         IpAddr::V4(_) => {
             m.header.family = AddressFamily::Inet;
             m.attributes.push(AddressAttribute::Local(a.addr));
-            m.attributes.push(AddressAttribute::Address(a.addr));
+            m.attributes
+                .push(AddressAttribute::Address(a.peer.unwrap_or(a.addr)));
             if let Some(b) = a.broadcast {
                 m.attributes.push(AddressAttribute::Broadcast(b));
             }
@@ -239,14 +263,25 @@ fn message_of(a: &Addr) -> AddressMessage {
         }
         IpAddr::V6(_) => {
             m.header.family = AddressFamily::Inet6;
-            m.attributes.push(AddressAttribute::Address(a.addr));
-            // A virtual address moves between routers: duplicate address
-            // detection would hold it tentative for a second (keepalived
-            // sets IFA_F_NODAD too).
-            m.header.flags = AddressHeaderFlags::Nodad;
-            m.attributes
-                .push(AddressAttribute::Flags(AddressFlags::Nodad));
+            if let Some(p) = a.peer {
+                m.attributes.push(AddressAttribute::Local(a.addr));
+                m.attributes.push(AddressAttribute::Address(p));
+            } else {
+                m.attributes.push(AddressAttribute::Address(a.addr));
+            }
+            if let Some(p) = a.preferred_lft {
+                let mut c = CacheInfo::default();
+                c.ifa_preferred = p;
+                c.ifa_valid = u32::MAX;
+                m.attributes.push(AddressAttribute::CacheInfo(c));
+            }
         }
+    }
+    if a.flags != 0 {
+        m.attributes
+            .push(AddressAttribute::Flags(AddressFlags::from_bits_retain(
+                a.flags,
+            )));
     }
     m
 }
@@ -273,27 +308,47 @@ mod tests {
             broadcast: Some("10.10.0.255".parse().unwrap()),
             label: Some("eth0:vip".into()),
             scope: Scope::Global,
-            secondary: false,
+            flags: 0,
+            peer: None,
+            preferred_lft: None,
         };
         assert_eq!(round_trip(&a), a);
     }
 
     #[test]
-    fn an_ipv6_vip_is_added_without_dad() {
+    fn an_ipv6_vip_goes_with_its_flags_and_preferred_lifetime() {
         let a = Addr {
             index: 3,
             addr: "fd10::10".parse().unwrap(),
-            prefix_len: 64,
+            prefix_len: 128,
             broadcast: None,
             label: None,
             scope: Scope::Global,
-            secondary: false,
+            flags: IFA_F_NODAD,
+            peer: None,
+            preferred_lft: Some(0),
         };
         let m = message_of(&a);
         assert!(m.header.flags.contains(AddressHeaderFlags::Nodad));
         assert!(m
             .attributes
             .contains(&AddressAttribute::Flags(AddressFlags::Nodad)));
+        assert_eq!(round_trip(&a), a);
+    }
+
+    #[test]
+    fn a_point_to_point_address_names_its_peer() {
+        let a = Addr {
+            index: 3,
+            addr: "10.1.0.1".parse().unwrap(),
+            prefix_len: 32,
+            broadcast: None,
+            label: None,
+            scope: Scope::Global,
+            flags: 0,
+            peer: Some("10.1.0.2".parse().unwrap()),
+            preferred_lft: None,
+        };
         assert_eq!(round_trip(&a), a);
     }
 }

@@ -94,7 +94,13 @@ fn rtnl_adds_lists_and_removes_an_address_and_says_when_there_was_nothing_to_do(
             broadcast: None,
             label: None,
             scope: Scope::Global,
-            secondary: false,
+            flags: if addr.contains(':') {
+                afcluster::rtnl::IFA_F_NODAD
+            } else {
+                0
+            },
+            peer: None,
+            preferred_lft: addr.contains(':').then_some(0),
         };
         for a in [vip("10.9.9.9", 32), vip("fd00:9::9", 128)] {
             assert!(rt.add_addr(&a).expect("add"), "{a:?} added");

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use afcluster::config::{Config, ConfigError, ConfigErrors, Vip};
+use afcluster::config::{Config, ConfigError, ConfigErrors};
 
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     let c = Config::load(path)?;
@@ -39,9 +39,6 @@ pub fn not_yet(c: &Config) -> Vec<ConfigError> {
         if i.track_src_ip {
             no(&i.loc, "track_src_ip");
         }
-        for v in i.vips.iter().chain(&i.excluded_vips) {
-            vip(v, &mut no);
-        }
     }
     for g in &c.vrrp_sync_groups {
         no(&g.loc, "vrrp_sync_group");
@@ -50,23 +47,4 @@ pub fn not_yet(c: &Config) -> Vec<ConfigError> {
         no(&s.loc, "lvs_sync_daemon");
     }
     out
-}
-
-fn vip(v: &Vip, no: &mut impl FnMut(&afcluster::config::Location, &str)) {
-    if v.peer.is_some() {
-        no(&v.loc, "a virtual address with `peer`");
-    }
-    if v.preferred_lft.is_some() {
-        no(&v.loc, "a virtual address with `preferred_lft`");
-    }
-    let f = &v.flags;
-    if f.home || f.mngtmpaddr || f.noprefixroute || f.autojoin {
-        no(
-            &v.loc,
-            "a virtual address with home, mngtmpaddr, noprefixroute or autojoin",
-        );
-    }
-    if v.addr.is_ipv6() && !f.nodad {
-        no(&v.loc, "an IPv6 virtual address with -nodad");
-    }
 }

@@ -582,7 +582,7 @@ fn primary(addrs: &[Addr], ipv6: bool) -> Option<IpAddr> {
     addrs
         .iter()
         .find(|a| match a.addr {
-            IpAddr::V4(_) => !ipv6 && !a.secondary,
+            IpAddr::V4(_) => !ipv6 && !a.is_secondary(),
             IpAddr::V6(v6) => ipv6 && socket::is_link_local(&v6),
         })
         .map(|a| a.addr)

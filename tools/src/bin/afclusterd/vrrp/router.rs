@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use afcluster::config::{NodeRef, VrrpInstance, VrrpVersion};
 use afcluster::control::{VrrpCounters, VrrpStatus};
-use afcluster::rtnl::{Addr, Scope};
+use afcluster::rtnl::{Addr, Scope, IFA_F_NODAD};
 use afcluster::vrrp::check::{self, Drop, Expect, Peer, Received};
 use afcluster::vrrp::instance::{self, Instance, Params, State, Version};
 use afcluster::vrrp::packet::{self, Auth, Checksum, EncodeError};
@@ -193,7 +193,9 @@ impl Router {
                     broadcast: v.broadcast,
                     label: v.label.clone(),
                     scope: Scope::from_raw(v.scope),
-                    secondary: false,
+                    flags: vip_flags(&v.flags),
+                    peer: v.peer,
+                    preferred_lft: v.preferred_lft,
                 })
             })
             .collect()
@@ -268,6 +270,25 @@ impl Router {
                 .collect(),
         }
     }
+}
+
+/// The IFA_F_* flags of a configured address.
+fn vip_flags(f: &afcluster::config::VipFlags) -> u32 {
+    // linux/if_addr.h
+    const HOMEADDRESS: u32 = 0x10;
+    const MANAGETEMPADDR: u32 = 0x100;
+    const NOPREFIXROUTE: u32 = 0x200;
+    const MCAUTOJOIN: u32 = 0x400;
+    [
+        (f.nodad, IFA_F_NODAD),
+        (f.home, HOMEADDRESS),
+        (f.mngtmpaddr, MANAGETEMPADDR),
+        (f.noprefixroute, NOPREFIXROUTE),
+        (f.autojoin, MCAUTOJOIN),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .fold(0, |acc, (_, bit)| acc | bit)
 }
 
 /// The configured interval in centiseconds (the configuration has

@@ -54,7 +54,9 @@ fn addr(s: &str) -> Addr {
         broadcast: None,
         label: None,
         scope: Scope::Global,
-        secondary: false,
+        flags: 0,
+        peer: None,
+        preferred_lft: None,
     }
 }
 
