@@ -169,6 +169,8 @@ pub struct VrrpNetStatus {
     /// Packets on a VRRP socket no instance could take (bad IPv4 header,
     /// unknown VRID).
     pub unclaimed: u64,
+    /// The IPVS sync daemons running (lvs_sync_daemon): master, backup.
+    pub sync_daemons: Vec<String>,
 }
 
 /// A distribution of durations, summarised (microseconds).
@@ -400,6 +402,13 @@ pub fn render_status(s: &Status, out: &mut impl Write) -> io::Result<()> {
             "vrrp net     {} addresses added, {} removed, {} announcements, {} failures",
             n.addresses_added, n.addresses_removed, n.announcements, n.failures
         )?;
+        if !n.sync_daemons.is_empty() {
+            writeln!(
+                out,
+                "             IPVS sync daemon: {}",
+                n.sync_daemons.join(", ")
+            )?;
+        }
         if let Some(e) = &n.last_error {
             writeln!(out, "             last failure: {e}")?;
         }

@@ -144,16 +144,16 @@ class Pair:
         self.dir, self.lan, self.mode = tmp_path, lan, mode
         self.procs, self.logs = {}, {}
 
-    def start(self, who, priority, state):
+    def start(self, who, priority, state, global_defs=""):
         conf = self.dir / f"{who}.conf"
         body = instance(self.lan, who, self.mode, priority, state)
         if who == "afc":
             conf.write_text("global_defs {\n    router_id afc\n"
-                            f"    control_socket {self.dir}/afc.sock\n}}\n" + body)
+                            f"    control_socket {self.dir}/afc.sock\n{global_defs}}}\n" + body)
             argv = [DAEMON, "-n", "-l", "-D", "-f", str(conf),
                     "--pid", f"{self.dir}/afc.pid"]
         else:
-            conf.write_text("global_defs {\n    router_id ka\n}\n" + body)
+            conf.write_text(f"global_defs {{\n    router_id ka\n{global_defs}}}\n" + body)
             argv = [KEEPALIVED, "-n", "-l", "-D", "-P", "-f", str(conf),
                     "-p", f"{self.dir}/ka.pid", "-r", f"{self.dir}/ka-vrrp.pid"]
         log = open(self.dir / f"{who}.log", "a")
@@ -262,3 +262,41 @@ def test_keepalived_master_afclusterd_backup_and_takeovers(pair):
     st = pair.lan.x(pair.lan.ns["afc"], os.environ.get("AFC_CLI", "target/release/afcluster"),
                     "status", "--socket", f"{pair.dir}/afc.sock")
     assert "VI_1 MASTER" in st, st
+
+
+def sync_daemons(lan, who):
+    out = lan.x(lan.ns[who], "ipvsadm", "-L", "--daemon")
+    return sorted(re.findall(r"(master|backup) sync daemon \(mcast=(\S+), syncid=(\d+)", out))
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/sbin/ipvsadm"), reason="needs ipvsadm")
+def test_lvs_sync_daemon_follows_the_master(tmp_path):
+    """keepalived's lvs_sync_daemon, beside keepalived's: the master runs
+    the master sync daemon, the backup the backup one, and they swap with
+    the VIP."""
+    subprocess.run(["modprobe", "ip_vs"], check=False)
+    if not os.path.exists("/proc/net/ip_vs"):
+        pytest.skip("no IPVS in this kernel")
+    lan = Lan(os.getpid() % 10000, False)
+    p = Pair(tmp_path, lan, MODES["v3-ipv4"])
+    syncd = "    lvs_sync_daemon eth0 VI_1 id 51\n"
+    try:
+        p.start("ka", 100, "BACKUP", syncd)
+        p.start("afc", 150, "MASTER", syncd)
+        p.master_is("afc")
+        wait(lambda: sync_daemons(lan, "afc") == [("master", "eth0", "51")],
+             "afclusterd's master sync daemon", timeout=10)
+        wait(lambda: sync_daemons(lan, "ka") == [("backup", "eth0", "51")],
+             "keepalived's backup sync daemon", timeout=10)
+        p.stop("afc")
+        p.master_is("ka")
+        wait(lambda: sync_daemons(lan, "ka") == [("master", "eth0", "51")],
+             "keepalived's master sync daemon", timeout=10)
+        # afclusterd stopped its own at exit.
+        assert sync_daemons(lan, "afc") == []
+        p.start("afc", 100, "BACKUP", syncd)
+        wait(lambda: sync_daemons(lan, "afc") == [("backup", "eth0", "51")],
+             "afclusterd's backup sync daemon", timeout=10)
+    finally:
+        p.close()
+        lan.close()

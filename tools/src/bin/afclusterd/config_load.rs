@@ -43,8 +43,5 @@ pub fn not_yet(c: &Config) -> Vec<ConfigError> {
     for g in &c.vrrp_sync_groups {
         no(&g.loc, "vrrp_sync_group");
     }
-    if let Some(s) = &c.global.vrrp.lvs_sync_daemon {
-        no(&s.loc, "lvs_sync_daemon");
-    }
     out
 }

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use afcluster::config::{Config, Script, VrrpInstance};
 use afcluster::control::{Status, VrrpNetStatus};
+use afcluster::ipvs::{SyncDaemon, SyncState};
 use afcluster::rtnl::{Addr, Rtnl};
 use afcluster::vrrp::check::{self, Received};
 use afcluster::vrrp::instance::{Action, State};
@@ -97,6 +98,9 @@ pub struct Vrrp {
     scripts: HashMap<u64, String>,
     /// Interface names to indexes, as found at the last (re)start.
     ifindex: HashMap<String, u32>,
+    /// lvs_sync_daemon: the daemon, and the instance whose state it
+    /// follows (none: master and backup both run).
+    syncd: Option<(SyncDaemon, Option<String>)>,
 }
 
 impl Vrrp {
@@ -118,6 +122,7 @@ impl Vrrp {
             next_script: 0,
             scripts: HashMap::new(),
             ifindex: HashMap::new(),
+            syncd: None,
         }
     }
 
@@ -163,10 +168,39 @@ impl Vrrp {
 
     /// Resolve, open and start every instance of `config`.
     fn configure(&mut self, cx: &mut Cx, config: &Config) {
-        if config.vrrp_instances.is_empty() {
+        let syncd = config.global.vrrp.lvs_sync_daemon.as_ref().map(|l| {
+            let mut d = SyncDaemon::new(SyncState::Backup, &l.interface, u32::from(l.sync_id));
+            d.maxlen = l.maxlen;
+            d.group = l.group;
+            d.port = l.port;
+            d.ttl = l.ttl;
+            (d, l.instance.clone())
+        });
+        if config.vrrp_instances.is_empty() && syncd.is_none() && self.syncd.is_none() {
             return;
         }
         self.start_thread(cx);
+        // As keepalived: with an instance, the backup daemon until that
+        // instance is master; without, both.
+        match &syncd {
+            Some((d, inst)) => self.send(Job::Syncd {
+                daemon: d.clone(),
+                states: if inst.is_some() {
+                    vec![SyncState::Backup]
+                } else {
+                    vec![SyncState::Master, SyncState::Backup]
+                },
+            }),
+            None => {
+                if let Some((d, _)) = self.syncd.take() {
+                    self.send(Job::Syncd {
+                        daemon: d,
+                        states: Vec::new(),
+                    });
+                }
+            }
+        }
+        self.syncd = syncd;
         let mut rtnl = Rtnl::connect().map_err(|e| e.to_string());
         self.ifindex.clear();
         let now = Instant::now();
@@ -327,7 +361,28 @@ impl Vrrp {
             cx.disarm(self.timers[i].garp_lower);
         }
         self.routers[i].transitioned(now);
+        self.follow_syncd(i, from, to);
         self.notify(cx, i, to);
+    }
+
+    /// keepalived's ipvs_syncd_master and ipvs_syncd_backup: the sync
+    /// daemon's state follows its instance in and out of MASTER.
+    fn follow_syncd(&mut self, i: usize, from: State, to: State) {
+        let Some((d, Some(inst))) = &self.syncd else {
+            return;
+        };
+        if inst != self.routers[i].name() {
+            return;
+        }
+        let states = if to == State::Master {
+            vec![SyncState::Master]
+        } else if from == State::Master && to != State::Stop {
+            vec![SyncState::Backup]
+        } else {
+            return;
+        };
+        let daemon = d.clone();
+        self.send(Job::Syncd { daemon, states });
     }
 
     fn announce(&mut self, i: usize, repeat: u32) {
@@ -684,6 +739,7 @@ impl Subsystem for Vrrp {
             last_error: n.last_error.clone(),
             pending: n.pending.clone(),
             unclaimed: self.unclaimed,
+            sync_daemons: n.syncd.iter().map(|s| s.to_string()).collect(),
         };
     }
 

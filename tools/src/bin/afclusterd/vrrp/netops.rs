@@ -7,13 +7,15 @@
 //! The loop sends, per instance, whether its addresses should be present;
 //! the thread brings the interface in line and keeps at it (with a
 //! backoff) when the kernel refuses. Announcements go out after the
-//! addresses they announce are in place.
+//! addresses they announce are in place. The IPVS connection-sync daemons
+//! (lvs_sync_daemon) follow the same way: the loop says which should run.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
+use afcluster::ipvs::{Ipvs, IpvsError, SyncDaemon, SyncState};
 use afcluster::rtnl::{Addr, Rtnl};
 use log::{debug, info, warn};
 
@@ -37,6 +39,10 @@ pub trait Backend: Send {
         ip: std::net::Ipv6Addr,
         router: bool,
     ) -> Result<(), String>;
+    /// Ok(false): a daemon of that state was running already.
+    fn syncd_start(&mut self, d: &SyncDaemon) -> Result<bool, String>;
+    /// Ok(false): none of that state was running.
+    fn syncd_stop(&mut self, state: SyncState) -> Result<bool, String>;
 }
 
 impl<B: Backend + ?Sized> Backend for Box<B> {
@@ -61,12 +67,22 @@ impl<B: Backend + ?Sized> Backend for Box<B> {
     ) -> Result<(), String> {
         (**self).na(ifindex, mac, ip, router)
     }
+
+    fn syncd_start(&mut self, d: &SyncDaemon) -> Result<bool, String> {
+        (**self).syncd_start(d)
+    }
+
+    fn syncd_stop(&mut self, state: SyncState) -> Result<bool, String> {
+        (**self).syncd_stop(state)
+    }
 }
 
 /// The real one.
 pub struct System {
     rtnl: Rtnl,
     announcer: Announcer,
+    /// Connected when a sync daemon is first wanted.
+    ipvs: Option<Ipvs>,
 }
 
 impl System {
@@ -74,7 +90,15 @@ impl System {
         Ok(System {
             rtnl: Rtnl::connect()?,
             announcer: Announcer::open()?,
+            ipvs: None,
         })
+    }
+
+    fn ipvs(&mut self) -> Result<&mut Ipvs, String> {
+        if self.ipvs.is_none() {
+            self.ipvs = Some(Ipvs::connect().map_err(|e| e.to_string())?);
+        }
+        self.ipvs.as_mut().ok_or_else(|| "no IPVS".to_string())
     }
 }
 
@@ -104,6 +128,22 @@ impl Backend for System {
             .na(ifindex, mac, ip, router)
             .map_err(|e| e.to_string())
     }
+
+    fn syncd_start(&mut self, d: &SyncDaemon) -> Result<bool, String> {
+        match self.ipvs()?.start_daemon(d) {
+            Ok(()) => Ok(true),
+            Err(IpvsError::DaemonRunning(_)) => Ok(false),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn syncd_stop(&mut self, state: SyncState) -> Result<bool, String> {
+        match self.ipvs()?.stop_daemon(state) {
+            Ok(()) => Ok(true),
+            Err(IpvsError::DaemonNotRunning(_)) => Ok(false),
+            Err(e) => Err(e.to_string()),
+        }
+    }
 }
 
 pub enum Job {
@@ -124,7 +164,14 @@ pub enum Job {
         repeat: u32,
         router: bool,
     },
-    /// Remove everything still present, then end.
+    /// Run the sync daemons of `daemon` (its state ignored) in these
+    /// states, and stop the others. The first such job also stops what a
+    /// daemon that died left running.
+    Syncd {
+        daemon: SyncDaemon,
+        states: Vec<SyncState>,
+    },
+    /// Remove everything still present, stop the sync daemons, then end.
     Stop,
 }
 
@@ -138,6 +185,8 @@ pub struct Report {
     pub last_error: Option<String>,
     /// Instances whose addresses are not yet as wanted.
     pub pending: Vec<String>,
+    /// The sync daemons running, as far as the thread knows.
+    pub syncd: Vec<SyncState>,
 }
 
 struct Want {
@@ -146,9 +195,17 @@ struct Want {
     done: bool,
 }
 
+/// The sync daemons wanted, and whether they are as wanted.
+struct SyncWant {
+    daemon: SyncDaemon,
+    states: Vec<SyncState>,
+    done: bool,
+}
+
 pub struct Worker<B: Backend> {
     backend: B,
     wants: BTreeMap<String, Want>,
+    syncd: Option<SyncWant>,
     report: Report,
     retry_at: Option<Instant>,
     backoff: Duration,
@@ -159,6 +216,7 @@ impl<B: Backend> Worker<B> {
         Worker {
             backend,
             wants: BTreeMap::new(),
+            syncd: None,
             report: Report::default(),
             retry_at: None,
             backoff: FIRST_BACKOFF,
@@ -217,12 +275,31 @@ impl<B: Backend> Worker<B> {
                     debug!("VRRP ({instance}): addresses not in place, announcement skipped");
                 }
             }
+            Job::Syncd { daemon, states } => {
+                if self.syncd.is_none() {
+                    // Leftovers of a daemon that died: stopped, then started
+                    // as wanted.
+                    for s in [SyncState::Master, SyncState::Backup] {
+                        self.sync_stop(s);
+                    }
+                }
+                self.syncd = Some(SyncWant {
+                    daemon,
+                    states,
+                    done: false,
+                });
+                self.apply();
+            }
             Job::Stop => {
                 for w in self.wants.values_mut() {
                     if w.present {
                         w.present = false;
                         w.done = false;
                     }
+                }
+                if let Some(s) = &mut self.syncd {
+                    s.states.clear();
+                    s.done = false;
                 }
                 self.apply();
                 return false;
@@ -256,6 +333,7 @@ impl<B: Backend> Worker<B> {
             }
             failed |= !ok;
         }
+        failed |= !self.apply_syncd();
         self.report.pending = self
             .wants
             .iter()
@@ -268,6 +346,62 @@ impl<B: Backend> Worker<B> {
         } else {
             self.retry_at = None;
             self.backoff = FIRST_BACKOFF;
+        }
+    }
+
+    /// The sync daemons as wanted: the unwanted stopped first (a master
+    /// and a backup may not share the sync id's traffic), then the wanted
+    /// started. False: something failed.
+    fn apply_syncd(&mut self) -> bool {
+        let Some(w) = &self.syncd else {
+            return true;
+        };
+        if w.done {
+            return true;
+        }
+        let (daemon, states) = (w.daemon.clone(), w.states.clone());
+        let mut ok = true;
+        for s in [SyncState::Master, SyncState::Backup] {
+            if !states.contains(&s) {
+                ok &= self.sync_stop(s);
+            }
+        }
+        for s in states {
+            let d = SyncDaemon {
+                state: s,
+                ..daemon.clone()
+            };
+            match self.backend.syncd_start(&d) {
+                Ok(started) => {
+                    if started {
+                        info!(
+                            "IPVS: {s} sync daemon started on {}, sync id {}",
+                            d.interface, d.sync_id
+                        );
+                    }
+                    if !self.report.syncd.contains(&s) {
+                        self.report.syncd.push(s);
+                    }
+                }
+                Err(e) => ok = self.failed(format!("starting the {s} sync daemon: {e}")),
+            }
+        }
+        if let Some(w) = &mut self.syncd {
+            w.done = ok;
+        }
+        ok
+    }
+
+    fn sync_stop(&mut self, s: SyncState) -> bool {
+        match self.backend.syncd_stop(s) {
+            Ok(stopped) => {
+                if stopped {
+                    info!("IPVS: {s} sync daemon stopped");
+                }
+                self.report.syncd.retain(|r| *r != s);
+                true
+            }
+            Err(e) => self.failed(format!("stopping the {s} sync daemon: {e}")),
         }
     }
 

@@ -1,6 +1,7 @@
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use afcluster::ipvs::{SyncDaemon, SyncState};
 use afcluster::rtnl::{Addr, Scope};
 
 use super::*;
@@ -10,6 +11,7 @@ struct Fake {
     present: BTreeSet<IpAddr>,
     log: Vec<String>,
     refuse: usize,
+    syncd: BTreeSet<String>,
 }
 
 impl Backend for Fake {
@@ -42,6 +44,17 @@ impl Backend for Fake {
         self.log
             .push(format!("na {ip} on {ifindex} router {router}"));
         Ok(())
+    }
+
+    fn syncd_start(&mut self, d: &SyncDaemon) -> Result<bool, String> {
+        self.log
+            .push(format!("start {} {} {}", d.state, d.interface, d.sync_id));
+        Ok(self.syncd.insert(d.state.to_string()))
+    }
+
+    fn syncd_stop(&mut self, state: SyncState) -> Result<bool, String> {
+        self.log.push(format!("stop {state}"));
+        Ok(self.syncd.remove(&state.to_string()))
     }
 }
 
@@ -144,4 +157,43 @@ fn an_announcement_for_an_instance_that_is_not_master_is_skipped() {
     w.take(want(false, &["10.0.0.10"]));
     w.take(announce(&["10.0.0.10"], 3));
     assert_eq!(w.backend.log, ["del 10.0.0.10"]);
+}
+
+fn syncd(states: &[SyncState]) -> Job {
+    Job::Syncd {
+        daemon: SyncDaemon::new(SyncState::Backup, "eth0", 51),
+        states: states.to_vec(),
+    }
+}
+
+#[test]
+fn sync_daemons_follow_the_state_leftovers_stopped_first() {
+    let mut w = Worker::new(Fake::default());
+    // A daemon that died left a master running.
+    w.backend.syncd.insert("master".into());
+    w.take(syncd(&[SyncState::Backup]));
+    w.take(syncd(&[SyncState::Master]));
+    w.take(syncd(&[SyncState::Backup]));
+    assert!(!w.take(Job::Stop));
+    assert_eq!(
+        w.backend.log,
+        [
+            "stop master",
+            "stop backup",
+            // Backup at start.
+            "stop master",
+            "start backup eth0 51",
+            // Becoming master: the backup stops first.
+            "stop backup",
+            "start master eth0 51",
+            // Back to backup.
+            "stop master",
+            "start backup eth0 51",
+            // At exit, none.
+            "stop master",
+            "stop backup",
+        ]
+    );
+    assert!(w.backend.syncd.is_empty());
+    assert!(w.report().syncd.is_empty());
 }
