@@ -306,3 +306,6 @@ pub fn notify_state(s: State) -> &'static str {
         State::Stop => "STOP",
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,143 @@
+use std::net::IpAddr;
+use std::path::Path;
+
+use afcluster::config::Config;
+use afcluster::vrrp::check::Received;
+use afcluster::vrrp::packet::{self, Auth, Checksum, GROUP_V4};
+use afcluster::{Node, NodeState, Reflection, Snapshot};
+
+use super::*;
+
+fn instance(body: &str) -> VrrpInstance {
+    let text = format!(
+        "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n priority 100\n{body}\n virtual_ipaddress {{\n  10.0.0.100/24\n }}\n}}\n"
+    );
+    let c = Config::from_text(&text, Path::new("/t.conf")).unwrap_or_else(|e| panic!("{e}"));
+    c.vrrp_instances.into_iter().next().expect("one instance")
+}
+
+fn router(body: &str) -> Router {
+    router_at(body, "10.0.0.2")
+}
+
+fn router_at(body: &str, source: &str) -> Router {
+    let source: IpAddr = source.parse().unwrap();
+    Router::new(
+        instance(body),
+        Ok(Iface {
+            index: 2,
+            mac: [2, 0, 0, 0, 0, 2],
+            source,
+        }),
+    )
+}
+
+fn table(local: u32, nodes: &[(u32, &str, NodeState)]) -> Reflection {
+    let mut r = Reflection::new();
+    r.load(Snapshot {
+        nodes: nodes
+            .iter()
+            .map(|(id, name, state)| Node {
+                id: *id,
+                state: *state,
+                name: (*name).to_string(),
+                addrs: Vec::new(),
+                lease_ms: 0,
+            })
+            .collect(),
+        seq: 7,
+        instance: 1,
+        local_node: local,
+    });
+    r
+}
+
+#[test]
+fn track_node_weighs_the_local_node_an_id_and_a_name() {
+    let r = router(" track_node {\n  local weight 0\n  3 weight -20\n  web2 weight -10\n }");
+    let all_up = table(
+        1,
+        &[
+            (1, "lb1", NodeState::Up),
+            (3, "web1", NodeState::Up),
+            (4, "web2", NodeState::Up),
+        ],
+    );
+    assert_eq!(r.tracking(&all_up), (100, false));
+    let some_down = table(
+        1,
+        &[
+            (1, "lb1", NodeState::Up),
+            (3, "web1", NodeState::Down),
+            (4, "web2", NodeState::Shutdown),
+        ],
+    );
+    assert_eq!(r.tracking(&some_down), (70, false));
+    // The local node leaving the cluster: FAULT.
+    let local_down = table(1, &[(1, "lb1", NodeState::GoingDown)]);
+    assert!(r.tracking(&local_down).1);
+    // No local node set, or a node never seen: not up.
+    assert!(r.tracking(&table(0, &[(1, "lb1", NodeState::Up)])).1);
+}
+
+#[test]
+fn until_the_table_is_loaded_a_tracking_instance_is_in_fault() {
+    let r = router(" track_node {\n  local weight 0\n }");
+    assert!(r.tracking(&Reflection::new()).1);
+    // One that tracks no node does not wait for the table.
+    let plain = router("");
+    assert_eq!(plain.tracking(&Reflection::new()), (100, false));
+}
+
+#[test]
+fn adverts_carry_the_instance_and_decode_as_keepalived_reads_them() {
+    let r = router(" version 2\n authentication {\n  auth_type PASS\n  auth_pass secret12345\n }");
+    let dst = IpAddr::V4(GROUP_V4);
+    let bytes = r.advert(100, dst).expect("encodes");
+    let a =
+        packet::decode(&bytes, "10.0.0.2".parse().unwrap(), dst, Checksum::RFC).expect("decodes");
+    assert_eq!(a.vrid, 51);
+    assert_eq!(a.priority, 100);
+    assert_eq!(a.interval_cs, 100);
+    assert_eq!(a.addrs, ["10.0.0.100".parse::<IpAddr>().unwrap()]);
+    // The password cut to 8 bytes, as keepalived does.
+    assert_eq!(a.auth, Auth::Pass(*b"secret12"));
+}
+
+#[test]
+fn packets_that_fail_the_checks_are_counted_by_reason() {
+    let mut r = router(" version 3");
+    let other = router_at(" version 3\n priority 150", "10.0.0.1");
+    let dst = IpAddr::V4(GROUP_V4);
+    let src: IpAddr = "10.0.0.1".parse().unwrap();
+    let good = other.advert(150, dst).expect("encodes");
+    let rx = |vrrp: &[u8], ttl| {
+        let mut r2 = router(" version 3");
+        r2.judge(&Received {
+            src,
+            dst,
+            ttl: Some(ttl),
+            vrrp,
+        })
+        .map(|a| a.priority)
+    };
+    assert_eq!(rx(&good, 255), Ok(150));
+    let e = r.judge(&Received {
+        src,
+        dst,
+        ttl: Some(64),
+        vrrp: &good,
+    });
+    assert!(e.is_err());
+    let mut bad = good.clone();
+    bad[6] ^= 1; // the checksum
+    let _ = r.judge(&Received {
+        src,
+        dst,
+        ttl: Some(255),
+        vrrp: &bad,
+    });
+    let st = r.status(Instant::now());
+    assert_eq!(st.drops.get("ttl"), Some(&1));
+    assert_eq!(st.drops.values().sum::<u64>(), 2);
+}
