@@ -117,7 +117,7 @@ PROBE = ("import socket, sys; a = sys.argv[1]; "
          "s.sendto(b'x', (a, 9))")
 
 
-def instance(lan, who, mode, priority, state):
+def instance(lan, who, mode, priority, state, extra=""):
     lines = [
         "vrrp_instance VI_1 {",
         f"    state {state}",
@@ -135,7 +135,7 @@ def instance(lan, who, mode, priority, state):
         lines += [f"    unicast_src_ip {lan.ip4[who]}",
                   "    unicast_peer {", f"        {lan.ip4[other]}", "    }"]
     prefix = 64 if lan.v6 else 24
-    lines += ["    virtual_ipaddress {", f"        {lan.vip}/{prefix}", "    }", "}"]
+    lines += ["    virtual_ipaddress {", f"        {lan.vip}/{prefix}", "    }", extra, "}"]
     return "\n".join(lines) + "\n"
 
 
@@ -144,9 +144,9 @@ class Pair:
         self.dir, self.lan, self.mode = tmp_path, lan, mode
         self.procs, self.logs = {}, {}
 
-    def start(self, who, priority, state, global_defs=""):
+    def start(self, who, priority, state, global_defs="", extra=""):
         conf = self.dir / f"{who}.conf"
-        body = instance(self.lan, who, self.mode, priority, state)
+        body = instance(self.lan, who, self.mode, priority, state, extra)
         if who == "afc":
             conf.write_text("global_defs {\n    router_id afc\n"
                             f"    control_socket {self.dir}/afc.sock\n{global_defs}}}\n" + body)
@@ -297,6 +297,36 @@ def test_lvs_sync_daemon_follows_the_master(tmp_path):
         p.start("afc", 100, "BACKUP", syncd)
         wait(lambda: sync_daemons(lan, "afc") == [("backup", "eth0", "51")],
              "afclusterd's backup sync daemon", timeout=10)
+    finally:
+        p.close()
+        lan.close()
+
+
+def test_track_node_local_gives_up_the_vip_within_one_event(tmp_path, afc):
+    """track_node: the director's own node leaving the cluster (its state
+    in this namespace's table) puts the instance in FAULT on that event: it
+    resigns with priority 0 and keepalived takes the VIP at once."""
+    cli = os.environ.get("AFC_CLI", "target/release/afcluster")
+    lan = Lan(os.getpid() % 10000, False)
+    p = Pair(tmp_path, lan, MODES["v3-ipv4"])
+    ns = lan.ns["afc"]
+    try:
+        lan.x(ns, cli, "add", "1", "--state", "up", "--name", "lb1")
+        lan.x(ns, cli, "local", "1")
+        p.start("ka", 100, "BACKUP")
+        p.start("afc", 150, "MASTER", extra="    track_node {\n        local weight 0\n    }")
+        p.master_is("afc")
+        seq = re.search(r"seq (\d+)", lan.x(ns, cli, "set", "1", "--state", "down")).group(1)
+        lan.x(ns, cli, "wait", seq, "--socket", f"{tmp_path}/afc.sock")
+        # The daemon reflected the event: by then the instance had left MASTER.
+        st = lan.x(ns, cli, "status", "--socket", f"{tmp_path}/afc.sock")
+        assert "VI_1 FAULT" in st, st
+        # Its network thread removes the address.
+        wait(lambda: not lan.has_vip("afc"), "the VIP to leave afclusterd", timeout=5)
+        p.master_is("ka")
+        # Back in the cluster: BACKUP, then it preempts with its priority.
+        lan.x(ns, cli, "set", "1", "--state", "up")
+        p.master_is("afc")
     finally:
         p.close()
         lan.close()
