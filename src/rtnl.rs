@@ -16,6 +16,8 @@ use netlink_sys::protocols::NETLINK_ROUTE;
 
 use crate::netlink::{transact, NlError, NlSocket};
 
+pub mod monitor;
+
 /// A request the kernel does not answer within this is reported as failed.
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -142,6 +144,22 @@ impl Rtnl {
             Err(NlError::Kernel(e)) if e.errno == libc::ENODEV => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Every link.
+    pub fn links(&mut self) -> Result<Vec<Link>> {
+        let replies = transact::<_, RouteNetlinkMessage>(
+            &mut self.sock,
+            RouteNetlinkMessage::GetLink(LinkMessage::default()),
+            NLM_F_DUMP,
+        )?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|(_, m)| match m {
+                RouteNetlinkMessage::NewLink(l) => Some(link_of(&l)),
+                _ => None,
+            })
+            .collect())
     }
 
     /// Every address of interface `index` (0: of every interface).

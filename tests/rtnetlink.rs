@@ -125,3 +125,45 @@ fn rtnl_adds_lists_and_removes_an_address_and_says_when_there_was_nothing_to_do(
         eprintln!("skipped: cannot create a network namespace here");
     }
 }
+
+#[test]
+fn the_link_monitor_hears_a_link_go_up_and_down() {
+    use afcluster::rtnl::monitor::{LinkMonitor, LinkNews};
+    let done = in_new_netns(|| {
+        let mut m = LinkMonitor::open().expect("a monitor");
+        let ip = |state: &str| {
+            let ok = std::process::Command::new("ip")
+                .args(["link", "set", "lo", state])
+                .status()
+                .expect("ip runs")
+                .success();
+            assert!(ok, "ip link set lo {state}");
+        };
+        let mut seen = Vec::new();
+        for state in ["up", "down"] {
+            ip(state);
+            let end = std::time::Instant::now() + Duration::from_secs(5);
+            loop {
+                let mut out = Vec::new();
+                m.read(&mut out).expect("read");
+                let hit = out.iter().rev().find_map(|n| match n {
+                    LinkNews::Link(l) if l.name == "lo" => Some(l.running),
+                    _ => None,
+                });
+                if let Some(running) = hit {
+                    seen.push(running);
+                    break;
+                }
+                assert!(std::time::Instant::now() < end, "no news of lo {state}");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        // lo has no carrier of its own: up means IFF_UP and IFF_RUNNING.
+        assert_eq!(seen, [true, false]);
+        let mut rt = afcluster::rtnl::Rtnl::connect().expect("a route socket");
+        assert!(rt.links().expect("a dump").iter().any(|l| l.name == "lo"));
+    });
+    if done.is_none() {
+        eprintln!("skipped: cannot create a network namespace here");
+    }
+}

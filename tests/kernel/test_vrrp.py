@@ -330,3 +330,27 @@ def test_track_node_local_gives_up_the_vip_within_one_event(tmp_path, afc):
     finally:
         p.close()
         lan.close()
+
+
+def test_its_link_going_down_is_a_fault_and_keepalived_takes_over(tmp_path):
+    """The instance's interface tracked as keepalived tracks it: down (the
+    kernel's link notification, no polling) is FAULT, up is BACKUP again,
+    and with its higher priority it takes the VIP back."""
+    lan = Lan(os.getpid() % 10000, False)
+    p = Pair(tmp_path, lan, MODES["v3-ipv4"])
+    cli = os.environ.get("AFC_CLI", "target/release/afcluster")
+    ns = lan.ns["afc"]
+    try:
+        p.start("ka", 100, "BACKUP")
+        p.start("afc", 150, "MASTER")
+        p.master_is("afc")
+        lan.x(ns, "ip", "link", "set", "eth0", "down")
+        wait(lambda: "VI_1 FAULT" in lan.x(ns, cli, "status", "--socket", f"{tmp_path}/afc.sock"),
+             "afclusterd in FAULT", timeout=10)
+        wait(lambda: not lan.has_vip("afc"), "the VIP to leave afclusterd", timeout=5)
+        wait(lambda: lan.has_vip("ka"), "keepalived to take over")
+        lan.x(ns, "ip", "link", "set", "eth0", "up")
+        p.master_is("afc")
+    finally:
+        p.close()
+        lan.close()

@@ -27,9 +27,6 @@ pub fn not_yet(c: &Config) -> Vec<ConfigError> {
         ));
     };
     for i in &c.vrrp_instances {
-        for t in &i.track_interfaces {
-            no(&t.loc, "track_interface");
-        }
         for t in &i.track_scripts {
             no(&t.loc, "track_script");
         }

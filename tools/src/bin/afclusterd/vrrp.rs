@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use afcluster::config::{Config, Script, VrrpInstance};
 use afcluster::control::{Status, VrrpNetStatus};
 use afcluster::ipvs::{SyncDaemon, SyncState};
+use afcluster::rtnl::monitor::{LinkMonitor, LinkNews};
 use afcluster::rtnl::{Addr, Rtnl};
 use afcluster::vrrp::check::{self, Received};
 use afcluster::vrrp::instance::{Action, State};
@@ -53,6 +54,8 @@ const GARP_LOWER: u64 = 3;
 const SOCKET_BATCH: usize = 64;
 /// Socket readiness keys start here, after the timers'.
 const SOCK_KEY: u64 = 1 << 40;
+/// The link monitor's readiness.
+const LINK_KEY: u64 = u64::MAX;
 
 /// keepalived runs notify scripts without a limit (STOP: 1 s); a script
 /// stuck for this long is killed.
@@ -101,6 +104,9 @@ pub struct Vrrp {
     /// lvs_sync_daemon: the daemon, and the instance whose state it
     /// follows (none: master and backup both run).
     syncd: Option<(SyncDaemon, Option<String>)>,
+    /// Link state, kept by the kernel's notifications: running by name.
+    monitor: Option<(LinkMonitor, Token)>,
+    running: HashMap<String, bool>,
 }
 
 impl Vrrp {
@@ -123,6 +129,8 @@ impl Vrrp {
             scripts: HashMap::new(),
             ifindex: HashMap::new(),
             syncd: None,
+            monitor: None,
+            running: HashMap::new(),
         }
     }
 
@@ -202,6 +210,7 @@ impl Vrrp {
         }
         self.syncd = syncd;
         let mut rtnl = Rtnl::connect().map_err(|e| e.to_string());
+        self.follow_links(cx, rtnl.as_mut().ok());
         self.ifindex.clear();
         let now = Instant::now();
         for cfg in &config.vrrp_instances {
@@ -243,7 +252,8 @@ impl Vrrp {
             self.routers.push(r);
         }
         for i in 0..self.routers.len() {
-            let (total, track_fault) = self.routers[i].tracking(&cx.shared().reflection);
+            let (total, track_fault) =
+                self.routers[i].tracking(&cx.shared().reflection, &self.running);
             let r = &mut self.routers[i];
             r.m.set_priority(total);
             let fault = track_fault || r.unusable.is_some();
@@ -539,14 +549,84 @@ impl Vrrp {
         }
     }
 
-    /// Apply the node table to every instance that tracks nodes.
+    /// Listen to link changes (once), and learn every link's state.
+    fn follow_links(&mut self, cx: &mut Cx, rtnl: Option<&mut Rtnl>) {
+        if self.monitor.is_none() {
+            match LinkMonitor::open() {
+                Ok(mut m) => match cx.register(m.source(), LINK_KEY, Interest::READABLE) {
+                    Ok(t) => self.monitor = Some((m, t)),
+                    Err(e) => warn!("VRRP: cannot watch link state: {e}"),
+                },
+                Err(e) => warn!("VRRP: cannot watch link state: {e}"),
+            }
+        }
+        self.load_links(rtnl);
+    }
+
+    /// Every link's state from a dump (at start, and after the monitor
+    /// lost messages).
+    fn load_links(&mut self, rtnl: Option<&mut Rtnl>) {
+        let mut own;
+        let rt = match rtnl {
+            Some(r) => r,
+            None => match Rtnl::connect() {
+                Ok(r) => {
+                    own = r;
+                    &mut own
+                }
+                Err(e) => {
+                    warn!("VRRP: cannot read link state: {e}");
+                    return;
+                }
+            },
+        };
+        match rt.links() {
+            Ok(links) => {
+                self.running = links.into_iter().map(|l| (l.name, l.running)).collect();
+            }
+            Err(e) => warn!("VRRP: cannot read link state: {e}"),
+        }
+    }
+
+    /// The kernel's link notifications.
+    fn links_changed(&mut self, cx: &mut Cx) {
+        let mut news = Vec::new();
+        if let Some((m, _)) = &mut self.monitor {
+            if let Err(e) = m.read(&mut news) {
+                warn!("VRRP: reading link changes: {e}");
+            }
+        }
+        let mut overrun = false;
+        for n in news {
+            match n {
+                LinkNews::Link(l) => {
+                    if self.running.get(&l.name) != Some(&l.running) {
+                        info!(
+                            "VRRP: {} is {}",
+                            l.name,
+                            if l.running { "up" } else { "down" }
+                        );
+                    }
+                    self.running.insert(l.name, l.running);
+                }
+                LinkNews::Removed(l) => {
+                    info!("VRRP: {} is gone", l.name);
+                    self.running.remove(&l.name);
+                }
+                LinkNews::Overrun => overrun = true,
+            }
+        }
+        if overrun {
+            self.load_links(None);
+        }
+        self.track(cx);
+    }
+
+    /// Apply the node table and link state to every instance.
     fn track(&mut self, cx: &mut Cx) {
         let now = Instant::now();
         for i in 0..self.routers.len() {
-            if self.routers[i].cfg.track_nodes.is_empty() {
-                continue;
-            }
-            let (total, fault) = self.routers[i].tracking(&cx.shared().reflection);
+            let (total, fault) = self.routers[i].tracking(&cx.shared().reflection, &self.running);
             let r = &mut self.routers[i];
             r.m.set_priority(total);
             let mut out = Vec::new();
@@ -654,6 +734,10 @@ impl Subsystem for Vrrp {
     }
 
     fn ready(&mut self, cx: &mut Cx, key: u64, _ev: &mio::event::Event) {
+        if key == LINK_KEY {
+            self.links_changed(cx);
+            return;
+        }
         if let Some(n) = key.checked_sub(SOCK_KEY) {
             if let Ok(n) = usize::try_from(n) {
                 if n < self.socks.len() {

@@ -211,18 +211,38 @@ impl Router {
             .collect()
     }
 
-    /// Its total priority and FAULT from the tracked nodes.
-    pub fn tracking(&self, r: &Reflection) -> (i32, bool) {
-        let effects = self.cfg.track_nodes.iter().map(|t| {
+    /// Its total priority and FAULT from what it tracks: cluster nodes,
+    /// and links (`running`: by name, up with a carrier): its own
+    /// interface unless dont_track_primary, the track_interfaces, and the
+    /// interfaces its addresses are on unless no_track (keepalived's).
+    pub fn tracking(
+        &self,
+        r: &Reflection,
+        running: &std::collections::HashMap<String, bool>,
+    ) -> (i32, bool) {
+        let up = |name: &str| running.get(name).copied().unwrap_or(false);
+        let mut links = Vec::new();
+        if !self.cfg.dont_track_primary {
+            links.push(track::effect(0, false, up(&self.cfg.interface)));
+        }
+        for t in &self.cfg.track_interfaces {
+            links.push(track::effect(t.weight, t.reverse, up(&t.interface)));
+        }
+        for v in self.cfg.vips.iter().chain(&self.cfg.excluded_vips) {
+            if let (Some(d), false) = (&v.dev, v.no_track) {
+                links.push(track::effect(0, false, up(d)));
+            }
+        }
+        let nodes = self.cfg.track_nodes.iter().map(|t| {
             let id = match &t.node {
                 NodeRef::Local => Some(r.local_node()).filter(|id| *id != 0),
                 NodeRef::Id(id) => Some(*id),
                 NodeRef::Name(name) => r.nodes().iter().find(|n| &n.name == name).map(|n| n.id),
             };
-            let up = id.and_then(|id| r.state(id)) == Some(NodeState::Up);
-            track::effect(t.weight, t.reverse, up)
+            let node_up = id.and_then(|id| r.state(id)) == Some(NodeState::Up);
+            track::effect(t.weight, t.reverse, node_up)
         });
-        let (total, fault) = track::total(self.cfg.priority, effects);
+        let (total, fault) = track::total(self.cfg.priority, nodes.chain(links));
         // Until the table is first loaded nothing is known of the nodes:
         // FAULT, as keepalived holds an instance whose tracked script has
         // not yet run. A table gone stale keeps what it last said.

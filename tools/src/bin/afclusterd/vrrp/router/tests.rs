@@ -63,7 +63,7 @@ fn track_node_weighs_the_local_node_an_id_and_a_name() {
             (4, "web2", NodeState::Up),
         ],
     );
-    assert_eq!(r.tracking(&all_up), (100, false));
+    assert_eq!(r.tracking_up(&all_up), (100, false));
     let some_down = table(
         1,
         &[
@@ -72,21 +72,21 @@ fn track_node_weighs_the_local_node_an_id_and_a_name() {
             (4, "web2", NodeState::Shutdown),
         ],
     );
-    assert_eq!(r.tracking(&some_down), (70, false));
+    assert_eq!(r.tracking_up(&some_down), (70, false));
     // The local node leaving the cluster: FAULT.
     let local_down = table(1, &[(1, "lb1", NodeState::GoingDown)]);
-    assert!(r.tracking(&local_down).1);
+    assert!(r.tracking_up(&local_down).1);
     // No local node set, or a node never seen: not up.
-    assert!(r.tracking(&table(0, &[(1, "lb1", NodeState::Up)])).1);
+    assert!(r.tracking_up(&table(0, &[(1, "lb1", NodeState::Up)])).1);
 }
 
 #[test]
 fn until_the_table_is_loaded_a_tracking_instance_is_in_fault() {
     let r = router(" track_node {\n  local weight 0\n }");
-    assert!(r.tracking(&Reflection::new()).1);
+    assert!(r.tracking_up(&Reflection::new()).1);
     // One that tracks no node does not wait for the table.
     let plain = router("");
-    assert_eq!(plain.tracking(&Reflection::new()), (100, false));
+    assert_eq!(plain.tracking_up(&Reflection::new()), (100, false));
 }
 
 #[test]
@@ -140,4 +140,27 @@ fn packets_that_fail_the_checks_are_counted_by_reason() {
     let st = r.status(Instant::now());
     assert_eq!(st.drops.get("ttl"), Some(&1));
     assert_eq!(st.drops.values().sum::<u64>(), 2);
+}
+
+impl Router {
+    /// Tracking with its interface up.
+    fn tracking_up(&self, r: &Reflection) -> (i32, bool) {
+        self.tracking(r, &[("eth0".to_string(), true)].into())
+    }
+}
+
+#[test]
+fn its_interface_going_down_is_a_fault_unless_dont_track_primary() {
+    let r = router(" track_interface {\n  eth1 weight -30\n }");
+    let t = Reflection::new();
+    let links = |eth0, eth1| -> std::collections::HashMap<String, bool> {
+        [("eth0".to_string(), eth0), ("eth1".to_string(), eth1)].into()
+    };
+    assert_eq!(r.tracking(&t, &links(true, true)), (100, false));
+    assert_eq!(r.tracking(&t, &links(true, false)), (70, false));
+    assert!(r.tracking(&t, &links(false, true)).1);
+    // An interface not known at all is not up.
+    assert!(r.tracking(&t, &Default::default()).1);
+    let d = router(" dont_track_primary");
+    assert_eq!(d.tracking(&t, &links(false, true)), (100, false));
 }
