@@ -52,7 +52,8 @@ while True:
 """
 
 
-def test_adverts_keep_their_pace_under_a_storm_and_flapping_servers(tmp_path, afc):
+def test_adverts_keep_their_pace_under_a_storm_and_flapping_servers(tmp_path, module):
+    module.load(max_nodes=2 * SERVERS).close()
     subprocess.run(["modprobe", "ip_vs"], check=False)
     lan = Lan(os.getpid() % 10000, False)
     ns = lan.ns["afc"]
