@@ -190,34 +190,47 @@ impl ReflectionSync {
     }
 
     /// The thread's work, onto the shared reflection: a swap, or events
-    /// that are each a few map updates.
-    fn apply(&mut self, cx: &mut Cx, batch: Batch) {
-        self.stats = batch.stats;
-        self.family_present = batch.family_present;
-        let r = &mut cx.shared_mut().reflection;
-        for item in batch.items {
-            match item {
-                Item::Loaded(new) => {
-                    *r = *new;
-                    self.stale_reason = None;
-                }
-                Item::Events(evs) => {
-                    for ev in &evs {
-                        r.apply(ev);
+    /// that are each a few map updates. Every batch queued is applied, and
+    /// then the others hear of it once: under a storm the thread queues
+    /// many while the loop works, and what the others do per message (the
+    /// balancer re-evaluates its CI-LINUX servers) must not be paid per
+    /// batch, or it delays every timer behind it.
+    fn apply(&mut self, cx: &mut Cx, batches: Vec<Batch>) {
+        let mut changes = Vec::new();
+        let mut event_ns = None;
+        let mut any = false;
+        for batch in batches {
+            any = true;
+            self.stats = batch.stats;
+            self.family_present = batch.family_present;
+            let r = &mut cx.shared_mut().reflection;
+            for item in batch.items {
+                match item {
+                    Item::Loaded(new) => {
+                        *r = *new;
+                        self.stale_reason = None;
+                    }
+                    Item::Events(evs) => {
+                        for ev in &evs {
+                            r.apply(ev);
+                        }
+                    }
+                    Item::Stale(why) => {
+                        r.mark_stale();
+                        self.stale_reason = Some(why);
                     }
                 }
-                Item::Stale(why) => {
-                    r.mark_stale();
-                    self.stale_reason = Some(why);
-                }
             }
+            changes.extend(batch.changes);
+            event_ns = batch.event_ns.or(event_ns);
         }
-        if !batch.changes.is_empty() {
-            cx.publish(Message::NodeChanges(Rc::new(batch.changes)));
+        if !any {
+            return;
         }
-        cx.publish(Message::Reflection {
-            event_ns: batch.event_ns,
-        });
+        if !changes.is_empty() {
+            cx.publish(Message::NodeChanges(Rc::new(changes)));
+        }
+        cx.publish(Message::Reflection { event_ns });
     }
 }
 
@@ -282,9 +295,7 @@ impl Subsystem for ReflectionSync {
             Some(rx) => rx.try_iter().collect(),
             None => return,
         };
-        for b in batches {
-            self.apply(cx, b);
-        }
+        self.apply(cx, batches);
     }
 
     fn status(&self, shared: &Shared, st: &mut Status) {
