@@ -137,22 +137,9 @@ pub struct VrrpStatus {
     pub unusable: Option<String>,
     /// Seconds since its last state change.
     pub since_s: Option<u64>,
-    pub counters: VrrpCounters,
+    pub counters: crate::vrrp::instance::Stats,
     /// Packets dropped, by reason.
     pub drops: std::collections::BTreeMap<String, u64>,
-}
-
-/// keepalived's statistics of an instance.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct VrrpCounters {
-    pub adverts_received: u64,
-    pub adverts_sent: u64,
-    pub become_master: u64,
-    pub release_master: u64,
-    pub pri_zero_received: u64,
-    pub pri_zero_sent: u64,
-    pub lower_prio_ignored: u64,
 }
 
 /// What the VRRP network thread did.

@@ -106,6 +106,34 @@ pub const MAX_FILE_WEIGHT: i32 = 254;
 /// AFCLUSTER_NODE_NAME_MAX (include/uapi/linux/afcluster.h).
 const NODE_NAME_MAX: usize = 64;
 
+/// Every tracked entry with its place, weight, keyword and what it names,
+/// for the checks that concern weights whatever is tracked.
+pub(crate) fn weighted<'a>(
+    interfaces: &'a [TrackInterface],
+    scripts: &'a [TrackScript],
+    files: &'a [TrackFile],
+    nodes: &'a [TrackNode],
+) -> impl Iterator<Item = (&'a Location, i32, &'static str, String)> + 'a {
+    interfaces
+        .iter()
+        .map(|t| (&t.loc, t.weight, "track_interface", t.interface.clone()))
+        .chain(
+            scripts
+                .iter()
+                .map(|t| (&t.loc, t.weight, "track_script", t.script.clone())),
+        )
+        .chain(
+            files
+                .iter()
+                .map(|t| (&t.loc, t.weight, "track_file", t.file.clone())),
+        )
+        .chain(
+            nodes
+                .iter()
+                .map(|t| (&t.loc, t.weight, "track_node", t.node.to_string())),
+        )
+}
+
 /// A tracked script or file line as written, resolved once the
 /// definitions are known.
 #[derive(Debug, Clone)]

@@ -108,7 +108,8 @@ pub struct Advert {
 }
 
 /// Counts for status, named as keepalived's statistics are.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Stats {
     pub adverts_received: u64,
     pub adverts_sent: u64,

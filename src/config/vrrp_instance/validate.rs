@@ -250,26 +250,12 @@ pub(crate) fn complete(
             })
     };
     if let Some(why) = why {
-        let weighted = tracking
-            .interfaces
-            .iter()
-            .map(|t| (&t.loc, t.weight, "track_interface", t.interface.clone()))
-            .chain(
-                track_scripts
-                    .iter()
-                    .map(|t| (&t.loc, t.weight, "track_script", t.script.clone())),
-            )
-            .chain(
-                track_files
-                    .iter()
-                    .map(|t| (&t.loc, t.weight, "track_file", t.file.clone())),
-            )
-            .chain(
-                tracking
-                    .nodes
-                    .iter()
-                    .map(|t| (&t.loc, t.weight, "track_node", t.node.to_string())),
-            );
+        let weighted = track::weighted(
+            &tracking.interfaces,
+            &track_scripts,
+            &track_files,
+            &tracking.nodes,
+        );
         for (loc, weight, kw, what) in weighted {
             if weight != 0 {
                 errors.push(ConfigError::at(

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use afcluster::config::{NodeRef, VrrpInstance, VrrpVersion};
-use afcluster::control::{VrrpCounters, VrrpStatus};
+use afcluster::control::VrrpStatus;
 use afcluster::rtnl::{Addr, Scope, IFA_F_NODAD};
 use afcluster::vrrp::check::{self, Drop, Expect, Peer, Received};
 use afcluster::vrrp::instance::{self, Instance, Params, State, Version};
@@ -274,15 +274,7 @@ impl Router {
             since_s: self
                 .last_transition
                 .map(|t| now.saturating_duration_since(t).as_secs()),
-            counters: VrrpCounters {
-                adverts_received: s.adverts_received,
-                adverts_sent: s.adverts_sent,
-                become_master: s.become_master,
-                release_master: s.release_master,
-                pri_zero_received: s.pri_zero_received,
-                pri_zero_sent: s.pri_zero_sent,
-                lower_prio_ignored: s.lower_prio_ignored,
-            },
+            counters: s.clone(),
             drops: self
                 .drops
                 .iter()
