@@ -2,7 +2,9 @@
 (keepalived) and obs (an observer), one interface each (eth0, fixed
 MACs) on a bridge in a fourth namespace."""
 
+import os
 import re
+import signal
 import subprocess
 import time
 
@@ -89,3 +91,115 @@ class Lan:
     def close(self):
         for ns in [*self.ns.values(), self.br]:
             subprocess.run(["ip", "netns", "del", ns])
+
+
+DAEMON = os.environ.get("AFC_DAEMON", "target/release/afclusterd")
+KEEPALIVED = "/usr/sbin/keepalived"
+
+MODES = {
+    "v2-ipv4": dict(version=2, v6=False, unicast=False),
+    "v3-ipv4": dict(version=3, v6=False, unicast=False),
+    "v3-ipv6": dict(version=3, v6=True, unicast=False),
+    "v3-unicast": dict(version=3, v6=False, unicast=True),
+}
+
+
+MAC = {"afc": "02:00:00:00:00:01", "ka": "02:00:00:00:00:02"}
+
+
+def instance(lan, who, mode, priority, state, extra=""):
+    lines = [
+        "vrrp_instance VI_1 {",
+        f"    state {state}",
+        "    interface eth0",
+        "    virtual_router_id 51",
+        f"    priority {priority}",
+        "    advert_int 1",
+        f"    version {mode['version']}",
+    ]
+    if mode["version"] == 2:
+        lines += ["    authentication {", "        auth_type PASS",
+                  "        auth_pass secret1", "    }"]
+    if mode["unicast"]:
+        other = "ka" if who == "afc" else "afc"
+        lines += [f"    unicast_src_ip {lan.ip4[who]}",
+                  "    unicast_peer {", f"        {lan.ip4[other]}", "    }"]
+    prefix = 64 if lan.v6 else 24
+    lines += ["    virtual_ipaddress {", f"        {lan.vip}/{prefix}", "    }", extra, "}"]
+    return "\n".join(lines) + "\n"
+
+
+class Pair:
+    def __init__(self, tmp_path, lan, mode):
+        self.dir, self.lan, self.mode = tmp_path, lan, mode
+        self.procs, self.logs = {}, {}
+
+    def start(self, who, priority, state, global_defs="", extra=""):
+        conf = self.dir / f"{who}.conf"
+        body = instance(self.lan, who, self.mode, priority, state, extra)
+        if who == "afc":
+            conf.write_text("global_defs {\n    router_id afc\n"
+                            f"    control_socket {self.dir}/afc.sock\n{global_defs}}}\n" + body)
+            argv = [DAEMON, "-n", "-l", "-D", "-f", str(conf),
+                    "--pid", f"{self.dir}/afc.pid"]
+        else:
+            conf.write_text(f"global_defs {{\n    router_id ka\n{global_defs}}}\n" + body)
+            argv = [KEEPALIVED, "-n", "-l", "-D", "-P", "-f", str(conf),
+                    "-p", f"{self.dir}/ka.pid", "-r", f"{self.dir}/ka-vrrp.pid"]
+        log = open(self.dir / f"{who}.log", "a")
+        self.logs[who] = log
+        self.procs[who] = subprocess.Popen(
+            ["ip", "netns", "exec", self.lan.ns[who], *argv],
+            stdout=log, stderr=subprocess.STDOUT)
+
+    def stop(self, who, sig=signal.SIGTERM):
+        p = self.procs.pop(who)
+        if sig == signal.SIGKILL and who == "ka":
+            # keepalived's VRRP child is the one holding the address.
+            for pid_file in ("ka-vrrp.pid", "ka.pid"):
+                f = self.dir / pid_file
+                if f.exists():
+                    try:
+                        os.kill(int(f.read_text()), signal.SIGKILL)
+                    except (ProcessLookupError, ValueError):
+                        pass
+        p.send_signal(sig)
+        p.wait(timeout=30)
+
+    def text(self, who):
+        self.logs[who].flush()
+        return (self.dir / f"{who}.log").read_text()[-3000:]
+
+    def master_is(self, who):
+        """Wait until `who` alone holds the VIP; then it stays so for 2 s
+        (two adverts at least), checked every 0.1 s."""
+        try:
+            wait(lambda: self.lan.holders() == {who}, f"{who} alone to hold the VIP")
+        except AssertionError:
+            raise AssertionError(f"holders {self.lan.holders()}\n--- afc:\n"
+                                 f"{self.text('afc')}\n--- ka:\n{self.text('ka')}")
+        end = time.monotonic() + 2
+        while time.monotonic() < end:
+            assert self.lan.holders() == {who}, \
+                f"holders {self.lan.holders()}\n{self.text('afc')}\n{self.text('ka')}"
+            time.sleep(0.1)
+        # The neighbour entry on the wire follows the master.
+        seen = []
+
+        def reached():
+            # Probe only while the observer knows no one: an entry of the
+            # old master must be moved by the new master's announcements.
+            mac = self.lan.neighbour(probe=False)
+            if mac is None:
+                mac = self.lan.neighbour(probe=True)
+            seen.append(mac)
+            return mac == MAC[who]
+        try:
+            wait(reached, f"the observer to reach {who}", timeout=10)
+        except AssertionError:
+            raise AssertionError(f"the observer's entry for {self.lan.vip}: {seen[-3:]}, "
+                                 f"not {MAC[who]}\n{self.text('afc')}")
+
+    def close(self):
+        for who in list(self.procs):
+            self.stop(who)

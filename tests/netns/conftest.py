@@ -1,0 +1,6 @@
+"""The namespace tests share the VRRP LAN helpers of the kernel tests."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "kernel"))
