@@ -381,6 +381,47 @@ pub(crate) struct Def<'d> {
 /// "track_file"), their defaults taken from `defs`; `order`: the place of
 /// the instance or group among the top-level statements. A name not
 /// defined is an error; one defined after it, a warning.
+/// An instance's or a sync group's track_script and track_file lines,
+/// resolved against the vrrp_script and track_file definitions.
+pub(crate) fn resolve_scripts_and_files(
+    tracking: &Tracking,
+    scripts: &[Def],
+    files: &[Def],
+    order: usize,
+    errors: &mut Vec<ConfigError>,
+    warnings: &mut Vec<ConfigError>,
+) -> (Vec<TrackScript>, Vec<TrackFile>) {
+    let track_scripts = resolve(
+        &tracking.scripts,
+        scripts,
+        "vrrp_script",
+        order,
+        |loc, script, weight, reverse| TrackScript {
+            loc,
+            script,
+            weight,
+            reverse,
+        },
+        errors,
+        warnings,
+    );
+    let track_files = resolve(
+        &tracking.files,
+        files,
+        "track_file",
+        order,
+        |loc, file, weight, reverse| TrackFile {
+            loc,
+            file,
+            weight,
+            reverse,
+        },
+        errors,
+        warnings,
+    );
+    (track_scripts, track_files)
+}
+
 pub(crate) fn resolve<T>(
     entries: &[Entry],
     defs: &[Def],

@@ -220,34 +220,8 @@ pub(crate) fn complete(
         ));
     }
     let tracking = d.tracking;
-    let track_scripts = track::resolve(
-        &tracking.scripts,
-        scripts,
-        "vrrp_script",
-        d.order,
-        |loc, script, weight, reverse| TrackScript {
-            loc,
-            script,
-            weight,
-            reverse,
-        },
-        errors,
-        warnings,
-    );
-    let track_files = track::resolve(
-        &tracking.files,
-        files,
-        "track_file",
-        d.order,
-        |loc, file, weight, reverse| TrackFile {
-            loc,
-            file,
-            weight,
-            reverse,
-        },
-        errors,
-        warnings,
-    );
+    let (track_scripts, track_files) =
+        track::resolve_scripts_and_files(&tracking, scripts, files, d.order, errors, warnings);
     if let Some(owner) = members.iter().find(|i| i.priority == 255) {
         let weighted = track::weighted(
             &tracking.interfaces,

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::super::track::{self, Def, TrackFile, TrackScript};
+use super::super::track::{self, Def};
 use super::super::vrrp_globals::{VrrpGlobals, DEFAULT_DOWN_TIMER_ADVERTS};
 use super::draft::Draft;
 use super::{ConfigError, Family, Garp, InitialState, Statement, Vip, VrrpInstance, VrrpVersion};
@@ -203,33 +203,8 @@ pub(crate) fn complete(
         }
         !own
     });
-    let track_scripts = track::resolve(
-        &tracking.scripts,
-        cx.scripts,
-        "vrrp_script",
-        cx.order,
-        |loc, script, weight, reverse| TrackScript {
-            loc,
-            script,
-            weight,
-            reverse,
-        },
-        errors,
-        warnings,
-    );
-    let track_files = track::resolve(
-        &tracking.files,
-        cx.files,
-        "track_file",
-        cx.order,
-        |loc, file, weight, reverse| TrackFile {
-            loc,
-            file,
-            weight,
-            reverse,
-        },
-        errors,
-        warnings,
+    let (track_scripts, track_files) = track::resolve_scripts_and_files(
+        &tracking, cx.scripts, cx.files, cx.order, errors, warnings,
     );
     // vrrp_complete_instance: an owner, or a sync group member without
     // sync_group_tracking_weight, cannot move its priority; keepalived
