@@ -406,30 +406,32 @@ impl<B: Backend> Worker<B> {
     }
 
     fn add(&mut self, instance: &str, a: &Addr) -> bool {
-        match self.backend.add(a) {
-            Ok(true) => {
-                self.report.added += 1;
-                info!("VRRP ({instance}): added {}/{}", a.addr, a.prefix_len);
-                true
-            }
-            Ok(false) => true,
-            Err(e) => self.failed(format!(
-                "({instance}) adding {}/{}: {e}",
-                a.addr, a.prefix_len
-            )),
-        }
+        let r = self.backend.add(a);
+        self.changed(instance, a, r, true)
     }
 
     fn del(&mut self, instance: &str, a: &Addr) -> bool {
-        match self.backend.del(a) {
+        let r = self.backend.del(a);
+        self.changed(instance, a, r, false)
+    }
+
+    /// Count and log an add (`added`) or a removal; Ok(false) means it was
+    /// already so.
+    fn changed(&mut self, instance: &str, a: &Addr, r: Result<bool, String>, added: bool) -> bool {
+        let (count, done, doing) = if added {
+            (&mut self.report.added, "added", "adding")
+        } else {
+            (&mut self.report.removed, "removed", "removing")
+        };
+        match r {
             Ok(true) => {
-                self.report.removed += 1;
-                info!("VRRP ({instance}): removed {}/{}", a.addr, a.prefix_len);
+                *count += 1;
+                info!("VRRP ({instance}): {done} {}/{}", a.addr, a.prefix_len);
                 true
             }
             Ok(false) => true,
             Err(e) => self.failed(format!(
-                "({instance}) removing {}/{}: {e}",
+                "({instance}) {doing} {}/{}: {e}",
                 a.addr, a.prefix_len
             )),
         }
