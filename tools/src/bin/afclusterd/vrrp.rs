@@ -10,13 +10,17 @@
 //! requests, as keepalived makes them then).
 //!
 //! The parts: `router` (one instance: state machine, configuration,
-//! counters), `socket` (the raw sockets), `announcer` (ARP and NA
-//! frames), `netops` (the thread).
+//! counters), `groups` (vrrp_sync_groups), `track_scripts` (vrrp_script
+//! runs) and `track_files` (inotify), `socket` (the raw sockets),
+//! `announcer` (ARP and NA frames), `netops` (the thread).
 
 mod announcer;
+mod groups;
 mod netops;
 mod router;
 mod socket;
+mod track_files;
+mod track_scripts;
 
 use std::collections::HashMap;
 use std::io;
@@ -27,22 +31,28 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use afcluster::config::{Config, Script, VrrpInstance};
-use afcluster::control::{Status, VrrpNetStatus};
+use afcluster::control::{
+    Status, TrackFileStatus, VrrpGroupStatus, VrrpNetStatus, VrrpScriptStatus,
+};
 use afcluster::ipvs::{SyncDaemon, SyncState};
 use afcluster::rtnl::monitor::{LinkMonitor, LinkNews};
 use afcluster::rtnl::{Addr, Rtnl};
 use afcluster::vrrp::check::{self, Received};
 use afcluster::vrrp::instance::{Action, State};
 use afcluster::vrrp::packet::{self, IPPROTO_VRRP};
+use afcluster::vrrp::sync_group::{self, Move};
 use log::{debug, error, info, warn};
 use mio::unix::SourceFd;
 use mio::{Interest, Token};
 
 use crate::core::{Cx, Exit, Message, Shared, Subsystem, TimerId};
 use crate::scripts::command;
+use groups::Group;
 use netops::{Job, Report, Worker};
-use router::{notify_state, Iface, Router};
+use router::{notify_state, Iface, Router, Tracked};
 use socket::{Frame, VrrpSocket};
+use track_files::{TrackFiles, INOTIFY_KEY};
+use track_scripts::TrackScripts;
 
 /// Timer kinds of an instance; its keys are `index * KINDS + kind`.
 const KINDS: u64 = 4;
@@ -91,6 +101,9 @@ type MakeBackend = Box<dyn FnMut() -> io::Result<Backend>>;
 
 pub struct Vrrp {
     routers: Vec<Router>,
+    groups: Vec<Group>,
+    scripts_tracked: TrackScripts,
+    files_tracked: TrackFiles,
     timers: Vec<Timers>,
     socks: Vec<Sock>,
     net: Option<NetThread>,
@@ -119,6 +132,9 @@ impl Vrrp {
     pub fn with_backend(make_backend: MakeBackend) -> Vrrp {
         Vrrp {
             routers: Vec::new(),
+            groups: Vec::new(),
+            scripts_tracked: TrackScripts::default(),
+            files_tracked: TrackFiles::default(),
             timers: Vec::new(),
             socks: Vec::new(),
             net: None,
@@ -174,8 +190,9 @@ impl Vrrp {
         }
     }
 
-    /// Resolve, open and start every instance of `config`.
-    fn configure(&mut self, cx: &mut Cx, config: &Config) {
+    /// Resolve, open and start every instance of `config`; `reload`: it
+    /// replaces a running one.
+    fn configure(&mut self, cx: &mut Cx, config: &Config, reload: bool) {
         let syncd = config.global.vrrp.lvs_sync_daemon.as_ref().map(|l| {
             let mut d = SyncDaemon::new(SyncState::Backup, &l.interface, u32::from(l.sync_id));
             d.maxlen = l.maxlen;
@@ -251,12 +268,23 @@ impl Vrrp {
             });
             self.routers.push(r);
         }
-        for i in 0..self.routers.len() {
-            let (total, track_fault) =
-                self.routers[i].tracking(&cx.shared().reflection, &self.running);
+        for g in &config.vrrp_sync_groups {
+            let gi = self.groups.len();
+            let members: Vec<usize> = g
+                .members
+                .iter()
+                .filter_map(|m| self.routers.iter().position(|r| r.name() == m))
+                .collect();
+            for &m in &members {
+                self.routers[m].join(gi, g);
+            }
+            self.groups.push(Group::new(g.clone(), members));
+        }
+        self.start_trackers(cx, config, reload);
+        let assessed = self.assess(cx);
+        for (i, (total, fault)) in assessed.into_iter().enumerate() {
             let r = &mut self.routers[i];
             r.m.set_priority(total);
-            let fault = track_fault || r.unusable.is_some();
             let mut out = Vec::new();
             r.m.start(now, fault, &mut out);
             info!(
@@ -306,18 +334,108 @@ impl Vrrp {
         Ok(n)
     }
 
-    /// Carry out what instance `i`'s state machine asked for.
+    /// Run the vrrp_scripts and watch the track_files that some instance
+    /// tracks (on a reload, unchanged scripts keep their health).
+    fn start_trackers(&mut self, cx: &mut Cx, config: &Config, reload: bool) {
+        let routers = &self.routers;
+        let earlier = std::mem::take(&mut self.scripts_tracked);
+        self.scripts_tracked = TrackScripts::start(
+            cx,
+            &config.vrrp_scripts,
+            |name| {
+                routers
+                    .iter()
+                    .any(|r| r.tracks.scripts.iter().any(|t| t.script == name))
+            },
+            Some(earlier),
+        );
+        self.files_tracked.stop(cx);
+        self.files_tracked = TrackFiles::start(
+            cx,
+            &config.track_files,
+            |name| {
+                routers
+                    .iter()
+                    .any(|r| r.tracks.files.iter().any(|t| t.file == name))
+            },
+            reload,
+        );
+    }
+
+    /// Every instance's total priority and whether it is held in FAULT:
+    /// what it tracks, its interface, and its sync group (one member in
+    /// FAULT holds them all).
+    fn assess(&self, cx: &Cx) -> Vec<(i32, bool)> {
+        let w = Tracked {
+            nodes: &cx.shared().reflection,
+            links: &self.running,
+            scripts: &self.scripts_tracked.health,
+            files: &self.files_tracked.values,
+        };
+        let mut out: Vec<(i32, bool)> = self
+            .routers
+            .iter()
+            .map(|r| {
+                let (total, fault) = r.tracking(&w);
+                (total, fault || r.unusable.is_some())
+            })
+            .collect();
+        for g in &self.groups {
+            if g.members.iter().any(|&m| out[m].1) {
+                for &m in &g.members {
+                    out[m].1 = true;
+                }
+            }
+        }
+        out
+    }
+
+    /// Carry out what instance `i`'s state machine asked for, and what
+    /// that asks of its sync group.
     fn act(&mut self, cx: &mut Cx, i: usize, actions: &[Action], now: Instant) {
         for a in actions {
             match *a {
                 Action::Advertise { priority } => self.advertise(i, priority),
                 Action::Transition { from, to } => self.transition(cx, i, from, to, now),
+                Action::WantMaster => {}
             }
         }
         let t = self.timers[i].protocol;
         match self.routers[i].m.deadline() {
             Some(at) => cx.arm(t, at),
             None => cx.disarm(t),
+        }
+        if let Some(g) = self.routers[i].group {
+            self.follow_group(cx, g, actions, now);
+        }
+    }
+
+    /// A member moved: the others follow (keepalived's vrrp_sync_master,
+    /// vrrp_sync_backup), and the group's notify scripts run when its
+    /// state changes.
+    fn follow_group(&mut self, cx: &mut Cx, g: usize, actions: &[Action], now: Instant) {
+        let members = self.groups[g].members.clone();
+        let mv = sync_group::follow(actions, members.iter().map(|&j| &self.routers[j].m));
+        if let Some(mv) = mv {
+            for &j in &members {
+                let mut out = Vec::new();
+                match mv {
+                    Move::Master => self.routers[j].m.group_master(now, &mut out),
+                    Move::Backup => self.routers[j].m.group_backup(now, &mut out),
+                }
+                if !out.is_empty() {
+                    self.act(cx, j, &out, now);
+                }
+            }
+        }
+        let state = sync_group::state(members.iter().map(|&j| &self.routers[j].m));
+        if state != self.groups[g].state {
+            let grp = &mut self.groups[g];
+            info!("VRRP group {}: {} -> {state}", grp.cfg.name, grp.state);
+            grp.state = state;
+            let runs = grp.notifies(state);
+            let who = format!("group {}", grp.cfg.name);
+            self.run_notifies(cx, &who, runs, state);
         }
     }
 
@@ -426,11 +544,6 @@ impl Vrrp {
             State::Stop => n.stop.clone(),
             State::Init => None,
         };
-        let timeout = if to == State::Stop {
-            NOTIFY_STOP_TIMEOUT
-        } else {
-            NOTIFY_TIMEOUT
-        };
         let mut runs: Vec<Script> = specific.into_iter().collect();
         if let Some(any) = &n.any {
             let mut s = any.clone();
@@ -442,16 +555,25 @@ impl Vrrp {
             ]);
             runs.push(s);
         }
-        let name = r.name().to_string();
+        let name = format!("({})", r.name());
+        self.run_notifies(cx, &name, runs, to);
+    }
+
+    fn run_notifies(&mut self, cx: &mut Cx, who: &str, runs: Vec<Script>, to: State) {
+        let timeout = if to == State::Stop {
+            NOTIFY_STOP_TIMEOUT
+        } else {
+            NOTIFY_TIMEOUT
+        };
         for s in runs {
             let key = self.next_script;
             self.next_script += 1;
             match cx.spawn(&mut command(&s), timeout, key) {
                 Ok(_) => {
                     self.scripts
-                        .insert(key, format!("({name}) {}", s.argv.join(" ")));
+                        .insert(key, format!("{who} {}", s.argv.join(" ")));
                 }
-                Err(e) => warn!("VRRP ({name}): cannot run {} ({}): {e}", s.argv[0], s.loc),
+                Err(e) => warn!("VRRP {who}: cannot run {} ({}): {e}", s.argv[0], s.loc),
             }
         }
     }
@@ -622,15 +744,15 @@ impl Vrrp {
         self.track(cx);
     }
 
-    /// Apply the node table and link state to every instance.
+    /// Apply what every instance tracks (nodes, links, scripts, files).
     fn track(&mut self, cx: &mut Cx) {
         let now = Instant::now();
-        for i in 0..self.routers.len() {
-            let (total, fault) = self.routers[i].tracking(&cx.shared().reflection, &self.running);
+        let assessed = self.assess(cx);
+        for (i, (total, fault)) in assessed.into_iter().enumerate() {
             let r = &mut self.routers[i];
             r.m.set_priority(total);
             let mut out = Vec::new();
-            r.m.set_fault(now, fault || r.unusable.is_some(), &mut out);
+            r.m.set_fault(now, fault, &mut out);
             self.act(cx, i, &out, now);
         }
     }
@@ -659,6 +781,7 @@ impl Vrrp {
             }
         }
         self.routers.clear();
+        self.groups.clear();
     }
 }
 
@@ -730,12 +853,18 @@ impl Subsystem for Vrrp {
 
     fn start(&mut self, cx: &mut Cx) {
         let config = cx.shared().config.clone();
-        self.configure(cx, &config);
+        self.configure(cx, &config, false);
     }
 
     fn ready(&mut self, cx: &mut Cx, key: u64, _ev: &mio::event::Event) {
         if key == LINK_KEY {
             self.links_changed(cx);
+            return;
+        }
+        if key == INOTIFY_KEY {
+            if self.files_tracked.ready() {
+                self.track(cx);
+            }
             return;
         }
         if let Some(n) = key.checked_sub(SOCK_KEY) {
@@ -748,6 +877,12 @@ impl Subsystem for Vrrp {
     }
 
     fn timer(&mut self, cx: &mut Cx, key: u64) {
+        if let Some(n) = key.checked_sub(track_scripts::TIMER_KEY) {
+            if let Ok(n) = usize::try_from(n) {
+                self.scripts_tracked.timer(cx, n);
+            }
+            return;
+        }
         if let Some(n) = key.checked_sub(SOCK_KEY) {
             if let Ok(n) = usize::try_from(n) {
                 if n < self.socks.len() {
@@ -792,7 +927,15 @@ impl Subsystem for Vrrp {
         }
     }
 
-    fn exited(&mut self, _cx: &mut Cx, key: u64, exit: &Exit) {
+    fn exited(&mut self, cx: &mut Cx, key: u64, exit: &Exit) {
+        if let Some(n) = key.checked_sub(track_scripts::RUN_KEY) {
+            if let Ok(n) = usize::try_from(n) {
+                if self.scripts_tracked.exited(n, exit) {
+                    self.track(cx);
+                }
+            }
+            return;
+        }
         let Some(what) = self.scripts.remove(&key) else {
             return;
         };
@@ -825,10 +968,40 @@ impl Subsystem for Vrrp {
             unclaimed: self.unclaimed,
             sync_daemons: n.syncd.iter().map(|s| s.to_string()).collect(),
         };
+        status.vrrp_groups = self
+            .groups
+            .iter()
+            .map(|g| VrrpGroupStatus {
+                name: g.cfg.name.clone(),
+                state: g.state.to_string(),
+                members: g.cfg.members.clone(),
+            })
+            .collect();
+        status.vrrp_scripts = self
+            .scripts_tracked
+            .summary()
+            .into_iter()
+            .map(|(name, h, skipped)| VrrpScriptStatus {
+                name,
+                health: h.to_string(),
+                skipped,
+            })
+            .collect();
+        let mut files: Vec<_> = self.files_tracked.values.iter().collect();
+        files.sort();
+        status.track_files = files
+            .into_iter()
+            .map(|(name, value)| TrackFileStatus {
+                name: name.clone(),
+                value: *value,
+            })
+            .collect();
     }
 
     fn stop(&mut self, cx: &mut Cx) {
         self.stop_routers(cx);
+        self.scripts_tracked.stop(cx);
+        self.files_tracked.stop(cx);
         if let Some(mut n) = self.net.take() {
             // The addresses go before the daemon does.
             let _ = n.jobs.send(Job::Stop);
@@ -852,16 +1025,28 @@ impl Vrrp {
                 .iter()
                 .zip(&config.vrrp_instances)
                 .all(|(r, c)| same_instance(&r.cfg, c));
-        if same {
+        let same_groups = self.groups.len() == config.vrrp_sync_groups.len()
+            && self
+                .groups
+                .iter()
+                .zip(&config.vrrp_sync_groups)
+                .all(|(g, c)| same_group(&g.cfg, c));
+        if same && same_groups {
             for (r, c) in self.routers.iter_mut().zip(&config.vrrp_instances) {
                 // Scripts and other settings that do not change the
                 // protocol take effect as they are.
                 r.cfg.notify = c.notify.clone();
             }
+            for (g, c) in self.groups.iter_mut().zip(&config.vrrp_sync_groups) {
+                g.cfg.notify = c.notify.clone();
+            }
+            // The vrrp_scripts and track_files may have changed.
+            self.start_trackers(cx, config, true);
+            self.track(cx);
             return;
         }
         self.stop_routers(cx);
-        self.configure(cx, config);
+        self.configure(cx, config, true);
     }
 }
 
@@ -880,7 +1065,36 @@ fn same_instance(a: &VrrpInstance, b: &VrrpInstance) -> bool {
         for t in &mut c.track_nodes {
             t.loc = b.loc.clone();
         }
+        for t in &mut c.track_scripts {
+            t.loc = b.loc.clone();
+        }
+        for t in &mut c.track_files {
+            t.loc = b.loc.clone();
+        }
+        for t in &mut c.track_interfaces {
+            t.loc = b.loc.clone();
+        }
         c
     };
     strip(a) == strip(b)
+}
+
+/// Equal but for where they were written and their notify scripts.
+fn same_group(a: &afcluster::config::VrrpSyncGroup, b: &afcluster::config::VrrpSyncGroup) -> bool {
+    let mut a = a.clone();
+    a.loc = b.loc.clone();
+    a.notify = b.notify.clone();
+    for (x, y) in a.track_interfaces.iter_mut().zip(&b.track_interfaces) {
+        x.loc = y.loc.clone();
+    }
+    for (x, y) in a.track_scripts.iter_mut().zip(&b.track_scripts) {
+        x.loc = y.loc.clone();
+    }
+    for (x, y) in a.track_files.iter_mut().zip(&b.track_files) {
+        x.loc = y.loc.clone();
+    }
+    for (x, y) in a.track_nodes.iter_mut().zip(&b.track_nodes) {
+        x.loc = y.loc.clone();
+    }
+    a == *b
 }
