@@ -134,9 +134,12 @@ class Pair:
         self.dir, self.lan, self.mode = tmp_path, lan, mode
         self.procs, self.logs = {}, {}
 
-    def start(self, who, priority, state, global_defs="", extra=""):
+    def start(self, who, priority, state, global_defs="", extra="", body=None):
+        """`extra`: lines inside the instance; `body`: the whole
+        configuration after global_defs instead of the one instance."""
         conf = self.dir / f"{who}.conf"
-        body = instance(self.lan, who, self.mode, priority, state, extra)
+        if body is None:
+            body = instance(self.lan, who, self.mode, priority, state, extra)
         if who == "afc":
             conf.write_text("global_defs {\n    router_id afc\n"
                             f"    control_socket {self.dir}/afc.sock\n{global_defs}}}\n" + body)
