@@ -191,6 +191,25 @@ impl Instance {
         &self.stats
     }
 
+    /// A reload changed what it is configured with (priority, interval,
+    /// preemption, …) but not what it is (VRID, version, interface): it
+    /// carries on in its state, as keepalived keeps a master across a
+    /// reload, instead of starting again. Tracking then sets the total
+    /// priority as usual.
+    pub fn reconfigure(&mut self, p: Params) {
+        let advert_cs = p.advert_cs.max(1);
+        self.p = Params { advert_cs, ..p };
+        // A backup keeps timing out on the interval a v3 master sent.
+        if self.state != State::Backup || self.p.version == Version::V2 {
+            self.master_adver_cs = advert_cs;
+        }
+        self.effective = self.p.priority;
+        if self.p.preempt_delay.is_zero() {
+            self.preempt_at = None;
+        }
+        self.ms_down = self.master_down();
+    }
+
     /// Make it a member of a sync group (before `start`).
     pub fn set_grouped(&mut self, grouped: bool) {
         self.grouped = grouped;

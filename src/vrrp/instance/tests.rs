@@ -531,3 +531,37 @@ fn the_group_going_backup_takes_a_master_member_with_it_silently() {
     i.group_master(t + ms(20), &mut Vec::new());
     assert!(out.is_empty());
 }
+
+#[test]
+fn a_reconfigured_master_stays_master_with_its_new_priority() {
+    let t0 = Instant::now();
+    let (mut i, t) = master_at(params(), t0);
+    i.reconfigure(Params {
+        priority: 120,
+        advert_cs: 50,
+        ..params()
+    });
+    assert_eq!(i.state(), State::Master);
+    assert_eq!(i.effective_priority(), 120);
+    let mut out = Vec::new();
+    let d = i.deadline().expect("its advert timer");
+    i.timer(d, &mut out);
+    // The new interval from the next advert on.
+    assert_eq!(out, vec![adv(120)]);
+    assert_eq!(i.deadline(), Some(d + ms(500)));
+    assert!(d >= t);
+}
+
+#[test]
+fn a_reconfigured_backup_keeps_its_running_timer() {
+    let t0 = Instant::now();
+    let (mut i, _) = started(params(), t0);
+    let d = i.deadline();
+    i.reconfigure(Params {
+        priority: 90,
+        ..params()
+    });
+    assert_eq!(i.state(), State::Backup);
+    assert_eq!(i.deadline(), d);
+    assert_eq!(i.effective_priority(), 90);
+}

@@ -75,6 +75,7 @@ const NOTIFY_STOP_TIMEOUT: Duration = Duration::from_secs(1);
 struct Sock {
     socket: VrrpSocket,
     ifname: String,
+    ifindex: u32,
     source: IpAddr,
     multicast: bool,
     group: Option<IpAddr>,
@@ -101,11 +102,17 @@ type MakeBackend = Box<dyn FnMut() -> io::Result<Backend>>;
 
 pub struct Vrrp {
     routers: Vec<Router>,
+    /// Timer keys are `slot * KINDS + kind`: an instance's slot to its
+    /// index.
+    by_slot: HashMap<u64, usize>,
+    next_slot: u64,
     groups: Vec<Group>,
     scripts_tracked: TrackScripts,
     files_tracked: TrackFiles,
     timers: Vec<Timers>,
-    socks: Vec<Sock>,
+    /// None: closed (no instance used it after a reload); its place is
+    /// reused, so the others' keys stay.
+    socks: Vec<Option<Sock>>,
     net: Option<NetThread>,
     net_report: Report,
     unclaimed: u64,
@@ -132,6 +139,8 @@ impl Vrrp {
     pub fn with_backend(make_backend: MakeBackend) -> Vrrp {
         Vrrp {
             routers: Vec::new(),
+            by_slot: HashMap::new(),
+            next_slot: 0,
             groups: Vec::new(),
             scripts_tracked: TrackScripts::default(),
             files_tracked: TrackFiles::default(),
@@ -201,28 +210,20 @@ impl Vrrp {
             d.ttl = l.ttl;
             (d, l.instance.clone())
         });
-        if config.vrrp_instances.is_empty() && syncd.is_none() && self.syncd.is_none() {
+        if config.vrrp_instances.is_empty()
+            && self.routers.is_empty()
+            && syncd.is_none()
+            && self.syncd.is_none()
+        {
             return;
         }
         self.start_thread(cx);
-        // As keepalived: with an instance, the backup daemon until that
-        // instance is master; without, both.
-        match &syncd {
-            Some((d, inst)) => self.send(Job::Syncd {
-                daemon: d.clone(),
-                states: if inst.is_some() {
-                    vec![SyncState::Backup]
-                } else {
-                    vec![SyncState::Master, SyncState::Backup]
-                },
-            }),
-            None => {
-                if let Some((d, _)) = self.syncd.take() {
-                    self.send(Job::Syncd {
-                        daemon: d,
-                        states: Vec::new(),
-                    });
-                }
+        if syncd.is_none() {
+            if let Some((d, _)) = self.syncd.take() {
+                self.send(Job::Syncd {
+                    daemon: d,
+                    states: Vec::new(),
+                });
             }
         }
         self.syncd = syncd;
@@ -230,35 +231,82 @@ impl Vrrp {
         self.follow_links(cx, rtnl.as_mut().ok());
         self.ifindex.clear();
         let now = Instant::now();
+        let mut fresh = Vec::new();
         for cfg in &config.vrrp_instances {
             let iface = match &mut rtnl {
                 Ok(rt) => resolve(rt, cfg, &mut self.ifindex),
                 Err(e) => Err(format!("cannot ask the kernel about interfaces: {e}")),
             };
-            let mut r = Router::new(cfg.clone(), iface);
-            if let Some(i) = r.iface.clone() {
-                match self.socket_for(cx, &r, &i) {
+            fresh.push(Router::new(cfg.clone(), iface));
+        }
+        // A running instance that a reload finds again (same name, VRID,
+        // version and interface) carries on in its state; the others stop
+        // first (a master resigns and its addresses go).
+        let carried: Vec<Option<usize>> = fresh
+            .iter()
+            .map(|f| {
+                self.routers
+                    .iter()
+                    .position(|r| r.name() == f.name() && r.can_become(f))
+            })
+            .collect();
+        for i in 0..self.routers.len() {
+            if !carried.contains(&Some(i)) {
+                let mut out = Vec::new();
+                self.routers[i].m.stop(&mut out);
+                self.act(cx, i, &out, now);
+            }
+        }
+        let mut old: Vec<Option<(Router, Timers)>> = self
+            .routers
+            .drain(..)
+            .zip(self.timers.drain(..))
+            .map(Some)
+            .collect();
+        let earlier_groups: HashMap<String, State> = self
+            .groups
+            .drain(..)
+            .map(|g| (g.cfg.name, g.state))
+            .collect();
+        let mut readdress = Vec::new();
+        let mut started = Vec::new();
+        for (mut r, from) in fresh.into_iter().zip(carried) {
+            if let Some(iface) = r.iface.clone() {
+                match self.socket_for(cx, &r, &iface) {
                     Ok(s) => r.sock = Some(s),
                     Err(e) => {
                         r.unusable = Some(format!(
                             "cannot open its VRRP sockets on {}: {e}",
-                            cfg.interface
+                            r.cfg.interface
                         ))
                     }
                 }
             }
             if let Some(u) = &r.unusable {
-                warn!("VRRP ({}): {u}; FAULT until a reload finds it", cfg.name);
+                warn!("VRRP ({}): {u}; FAULT until a reload finds it", r.name());
             }
-            let i = self.routers.len() as u64;
+            if let Some((mut running, timers)) = from.and_then(|k| old[k].take()) {
+                let index_of = |n: &str| self.ifindex.get(n).copied();
+                if running.addresses(index_of) != r.addresses(index_of) {
+                    readdress.push(self.routers.len());
+                }
+                running.reconfigure(r);
+                self.routers.push(running);
+                self.timers.push(timers);
+                continue;
+            }
+            // A new one. Addresses left by a daemon that died without
+            // removing them go before anything else, so that none is ever
+            // duplicated.
+            r.slot = self.next_slot;
+            self.next_slot += 1;
+            let key = r.slot * KINDS;
             self.timers.push(Timers {
-                protocol: cx.timer(i * KINDS + PROTOCOL),
-                garp_delay: cx.timer(i * KINDS + GARP_DELAY),
-                garp_refresh: cx.timer(i * KINDS + GARP_REFRESH),
-                garp_lower: cx.timer(i * KINDS + GARP_LOWER),
+                protocol: cx.timer(key + PROTOCOL),
+                garp_delay: cx.timer(key + GARP_DELAY),
+                garp_refresh: cx.timer(key + GARP_REFRESH),
+                garp_lower: cx.timer(key + GARP_LOWER),
             });
-            // Addresses left by a daemon that died without removing them:
-            // gone before anything else, so that none is ever duplicated.
             let index_of = |n: &str| self.ifindex.get(n).copied();
             let addrs = r.addresses(index_of);
             self.send(Job::Want {
@@ -266,8 +314,20 @@ impl Vrrp {
                 present: false,
                 addrs,
             });
+            started.push(self.routers.len());
             self.routers.push(r);
         }
+        // What did not carry over is gone.
+        for (_, t) in old.into_iter().flatten() {
+            remove_timers(cx, &t);
+        }
+        self.by_slot = self
+            .routers
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.slot, i))
+            .collect();
+        self.close_unused_sockets(cx);
         for g in &config.vrrp_sync_groups {
             let gi = self.groups.len();
             let members: Vec<usize> = g
@@ -278,7 +338,11 @@ impl Vrrp {
             for &m in &members {
                 self.routers[m].join(gi, g);
             }
-            self.groups.push(Group::new(g.clone(), members));
+            let mut group = Group::new(g.clone(), members);
+            if let Some(s) = earlier_groups.get(&g.name) {
+                group.state = *s;
+            }
+            self.groups.push(group);
         }
         self.start_trackers(cx, config, reload);
         let assessed = self.assess(cx);
@@ -286,16 +350,76 @@ impl Vrrp {
             let r = &mut self.routers[i];
             r.m.set_priority(total);
             let mut out = Vec::new();
-            r.m.start(now, fault, &mut out);
-            info!(
-                "VRRP ({}): vrid {} on {}, priority {}, {}",
-                r.name(),
-                r.cfg.vrid,
-                r.cfg.interface,
-                r.m.effective_priority(),
-                r.m.state()
-            );
+            if started.contains(&i) {
+                r.m.start(now, fault, &mut out);
+                info!(
+                    "VRRP ({}): vrid {} on {}, priority {}, {}",
+                    r.name(),
+                    r.cfg.vrid,
+                    r.cfg.interface,
+                    r.m.effective_priority(),
+                    r.m.state()
+                );
+            } else {
+                r.m.set_fault(now, fault, &mut out);
+                info!(
+                    "VRRP ({}): carries on as {} with the new configuration, priority {}",
+                    r.name(),
+                    r.m.state(),
+                    r.m.effective_priority()
+                );
+                if r.m.state() == State::Master && readdress.contains(&i) {
+                    // Its addresses as now configured: the network thread
+                    // adds the new ones and removes those no longer listed.
+                    let index_of = |n: &str| self.ifindex.get(n).copied();
+                    let addrs = self.routers[i].addresses(index_of);
+                    self.send(Job::Want {
+                        instance: self.routers[i].name().to_string(),
+                        present: true,
+                        addrs,
+                    });
+                    self.announce(i, self.routers[i].cfg.garp.master_repeat);
+                }
+            }
             self.act(cx, i, &out, now);
+        }
+        self.want_syncd();
+    }
+
+    /// lvs_sync_daemon as keepalived runs it: with an instance, the
+    /// master daemon while that instance is MASTER and the backup one
+    /// otherwise; without, both.
+    fn want_syncd(&mut self) {
+        let Some((d, inst)) = &self.syncd else {
+            return;
+        };
+        let states = match inst {
+            Some(name) => {
+                let master = self
+                    .routers
+                    .iter()
+                    .any(|r| r.name() == name && r.m.state() == State::Master);
+                vec![if master {
+                    SyncState::Master
+                } else {
+                    SyncState::Backup
+                }]
+            }
+            None => vec![SyncState::Master, SyncState::Backup],
+        };
+        let daemon = d.clone();
+        self.send(Job::Syncd { daemon, states });
+    }
+
+    /// Sockets no instance uses any more (after a reload) are closed.
+    fn close_unused_sockets(&mut self, cx: &mut Cx) {
+        for n in 0..self.socks.len() {
+            if self.routers.iter().any(|r| r.sock == Some(n)) {
+                continue;
+            }
+            if let Some(s) = self.socks[n].take() {
+                close_socket(cx, s);
+            }
         }
     }
 
@@ -309,28 +433,42 @@ impl Vrrp {
             None
         };
         if let Some(n) = self.socks.iter().position(|s| {
-            s.ifname == r.cfg.interface
-                && s.source == i.source
-                && s.multicast == multicast
-                && s.group == group
+            s.as_ref().is_some_and(|s| {
+                s.ifname == r.cfg.interface
+                    && s.ifindex == i.index
+                    && s.source == i.source
+                    && s.multicast == multicast
+                    && s.group == group
+            })
         }) {
             return Ok(n);
         }
         let socket = VrrpSocket::open(&r.cfg.interface, i.index, i.source, group)?;
-        let n = self.socks.len();
+        // A closed one's place, or a new one.
+        let n = self
+            .socks
+            .iter()
+            .position(Option::is_none)
+            .unwrap_or(self.socks.len());
         let key = SOCK_KEY + n as u64;
         let fd = socket.fd();
         let token = cx.register(&mut SourceFd(&fd), key, Interest::READABLE)?;
         let more = cx.timer(key);
-        self.socks.push(Sock {
+        let sock = Some(Sock {
             socket,
             ifname: r.cfg.interface.clone(),
+            ifindex: i.index,
             source: i.source,
             multicast,
             group,
             token: Some(token),
             more: Some(more),
         });
+        if n == self.socks.len() {
+            self.socks.push(sock);
+        } else {
+            self.socks[n] = sock;
+        }
         Ok(n)
     }
 
@@ -441,7 +579,11 @@ impl Vrrp {
 
     fn advertise(&mut self, i: usize, priority: u8) {
         let r = &self.routers[i];
-        let Some(sock) = r.sock.and_then(|s| self.socks.get(s)) else {
+        let Some(sock) = r
+            .sock
+            .and_then(|s| self.socks.get(s))
+            .and_then(Option::as_ref)
+        else {
             return;
         };
         for dst in r.destinations() {
@@ -596,11 +738,14 @@ impl Vrrp {
     fn drain(&mut self, cx: &mut Cx, n: usize) {
         let now = Instant::now();
         for _ in 0..SOCKET_BATCH {
-            let frame = match self.socks[n].socket.recv() {
+            let Some(sock) = self.socks.get_mut(n).and_then(Option::as_mut) else {
+                return;
+            };
+            let frame = match sock.socket.recv() {
                 Ok(Some(f)) => f,
                 Ok(None) => return,
                 Err(e) => {
-                    warn!("VRRP: receiving on {}: {e}", self.socks[n].ifname);
+                    warn!("VRRP: receiving on {}: {e}", sock.ifname);
                     return;
                 }
             };
@@ -666,7 +811,12 @@ impl Vrrp {
             }
         }
         // More may be waiting: come back after the timers that are due.
-        if let Some(t) = self.socks[n].more {
+        if let Some(t) = self
+            .socks
+            .get(n)
+            .and_then(Option::as_ref)
+            .and_then(|s| s.more)
+        {
             cx.arm(t, now);
         }
     }
@@ -766,22 +916,31 @@ impl Vrrp {
             self.act(cx, i, &out, now);
         }
         for t in self.timers.drain(..) {
-            cx.remove_timer(t.protocol);
-            cx.remove_timer(t.garp_delay);
-            cx.remove_timer(t.garp_refresh);
-            cx.remove_timer(t.garp_lower);
+            remove_timers(cx, &t);
         }
-        for mut s in self.socks.drain(..) {
-            let fd = s.socket.fd();
-            if let Some(t) = s.token.take() {
-                cx.deregister(&mut SourceFd(&fd), t);
-            }
-            if let Some(t) = s.more.take() {
-                cx.remove_timer(t);
-            }
+        for s in self.socks.drain(..).flatten() {
+            close_socket(cx, s);
         }
         self.routers.clear();
+        self.by_slot.clear();
         self.groups.clear();
+    }
+}
+
+fn remove_timers(cx: &mut Cx, t: &Timers) {
+    cx.remove_timer(t.protocol);
+    cx.remove_timer(t.garp_delay);
+    cx.remove_timer(t.garp_refresh);
+    cx.remove_timer(t.garp_lower);
+}
+
+fn close_socket(cx: &mut Cx, mut s: Sock) {
+    let fd = s.socket.fd();
+    if let Some(t) = s.token.take() {
+        cx.deregister(&mut SourceFd(&fd), t);
+    }
+    if let Some(t) = s.more.take() {
+        cx.remove_timer(t);
     }
 }
 
@@ -891,12 +1050,9 @@ impl Subsystem for Vrrp {
             }
             return;
         }
-        let Ok(i) = usize::try_from(key / KINDS) else {
+        let Some(&i) = self.by_slot.get(&(key / KINDS)) else {
             return;
         };
-        if i >= self.routers.len() {
-            return;
-        }
         let now = Instant::now();
         match key % KINDS {
             PROTOCOL => {
@@ -1015,86 +1171,10 @@ impl Subsystem for Vrrp {
 }
 
 impl Vrrp {
-    /// A new configuration: instances whose configuration is unchanged
-    /// keep running as they are (no transition); the others stop and
-    /// start again from it.
+    /// A new configuration: an instance found again carries on in its
+    /// state with its new settings (no needless transition, as keepalived
+    /// keeps a master across a reload); the others stop or start.
     fn reload(&mut self, cx: &mut Cx, config: &Rc<Config>) {
-        let same = self.routers.len() == config.vrrp_instances.len()
-            && self
-                .routers
-                .iter()
-                .zip(&config.vrrp_instances)
-                .all(|(r, c)| same_instance(&r.cfg, c));
-        let same_groups = self.groups.len() == config.vrrp_sync_groups.len()
-            && self
-                .groups
-                .iter()
-                .zip(&config.vrrp_sync_groups)
-                .all(|(g, c)| same_group(&g.cfg, c));
-        if same && same_groups {
-            for (r, c) in self.routers.iter_mut().zip(&config.vrrp_instances) {
-                // Scripts and other settings that do not change the
-                // protocol take effect as they are.
-                r.cfg.notify = c.notify.clone();
-            }
-            for (g, c) in self.groups.iter_mut().zip(&config.vrrp_sync_groups) {
-                g.cfg.notify = c.notify.clone();
-            }
-            // The vrrp_scripts and track_files may have changed.
-            self.start_trackers(cx, config, true);
-            self.track(cx);
-            return;
-        }
-        self.stop_routers(cx);
         self.configure(cx, config, true);
     }
-}
-
-/// Equal but for where they were written and their notify scripts.
-fn same_instance(a: &VrrpInstance, b: &VrrpInstance) -> bool {
-    let strip = |c: &VrrpInstance| {
-        let mut c = c.clone();
-        c.loc = b.loc.clone();
-        c.notify = b.notify.clone();
-        for v in c.vips.iter_mut().chain(c.excluded_vips.iter_mut()) {
-            v.loc = b.loc.clone();
-        }
-        for p in &mut c.unicast_peers {
-            p.loc = b.loc.clone();
-        }
-        for t in &mut c.track_nodes {
-            t.loc = b.loc.clone();
-        }
-        for t in &mut c.track_scripts {
-            t.loc = b.loc.clone();
-        }
-        for t in &mut c.track_files {
-            t.loc = b.loc.clone();
-        }
-        for t in &mut c.track_interfaces {
-            t.loc = b.loc.clone();
-        }
-        c
-    };
-    strip(a) == strip(b)
-}
-
-/// Equal but for where they were written and their notify scripts.
-fn same_group(a: &afcluster::config::VrrpSyncGroup, b: &afcluster::config::VrrpSyncGroup) -> bool {
-    let mut a = a.clone();
-    a.loc = b.loc.clone();
-    a.notify = b.notify.clone();
-    for (x, y) in a.track_interfaces.iter_mut().zip(&b.track_interfaces) {
-        x.loc = y.loc.clone();
-    }
-    for (x, y) in a.track_scripts.iter_mut().zip(&b.track_scripts) {
-        x.loc = y.loc.clone();
-    }
-    for (x, y) in a.track_files.iter_mut().zip(&b.track_files) {
-        x.loc = y.loc.clone();
-    }
-    for (x, y) in a.track_nodes.iter_mut().zip(&b.track_nodes) {
-        x.loc = y.loc.clone();
-    }
-    a == *b
 }

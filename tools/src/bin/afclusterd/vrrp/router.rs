@@ -50,6 +50,8 @@ pub struct Tracked<'a> {
 }
 
 pub struct Router {
+    /// Stable across reloads: its timers' keys are made from it.
+    pub slot: u64,
     pub cfg: VrrpInstance,
     pub tracks: Tracks,
     /// Its vrrp_sync_group among the subsystem's.
@@ -125,6 +127,7 @@ impl Router {
             nodes: cfg.track_nodes.clone(),
         };
         Router {
+            slot: 0,
             tracks,
             group: None,
             advert_addrs: cfg.vips.iter().map(|v| v.addr).collect(),
@@ -143,6 +146,38 @@ impl Router {
 
     pub fn name(&self) -> &str {
         &self.cfg.name
+    }
+
+    /// Whether a reload may hand this running instance `new`'s
+    /// configuration and let it carry on: the same VRID, version and
+    /// family on the same interface, still as the kernel has it.
+    pub fn can_become(&self, new: &Router) -> bool {
+        let family = |r: &Router| r.iface.as_ref().map(|i| i.source.is_ipv6());
+        self.cfg.vrid == new.cfg.vrid
+            && self.cfg.version == new.cfg.version
+            && self.cfg.interface == new.cfg.interface
+            && self.iface.is_some()
+            && self.iface.as_ref().map(|i| (i.index, i.mac))
+                == new.iface.as_ref().map(|i| (i.index, i.mac))
+            && family(self) == family(new)
+    }
+
+    /// Take `new`'s configuration, keeping its state machine's state,
+    /// counters and drops (see `can_become`). Its group is set again by
+    /// `join`.
+    pub fn reconfigure(&mut self, new: Router) {
+        self.m.reconfigure(new.m.params().clone());
+        self.m.set_grouped(false);
+        self.group = None;
+        self.cfg = new.cfg;
+        self.tracks = new.tracks;
+        self.iface = new.iface;
+        self.unusable = new.unusable;
+        self.sock = new.sock;
+        self.advert_addrs = new.advert_addrs;
+        self.auth = new.auth;
+        self.checksum = new.checksum;
+        self.peers = new.peers;
     }
 
     /// A member of group `index`: it tracks what the group tracks too.
