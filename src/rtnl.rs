@@ -196,7 +196,10 @@ impl Rtnl {
         match transact::<_, RouteNetlinkMessage>(&mut self.sock, m, 0) {
             Ok(_) => Ok(true),
             Err(NlError::Kernel(e))
-                if e.errno == libc::EADDRNOTAVAIL || e.errno == libc::ENOENT =>
+                // ENODEV: the interface went, and its addresses with it.
+                if e.errno == libc::EADDRNOTAVAIL
+                    || e.errno == libc::ENOENT
+                    || e.errno == libc::ENODEV =>
             {
                 Ok(false)
             }

@@ -1,6 +1,7 @@
-//! Link state as it changes: a non-blocking socket in the RTNLGRP_LINK
-//! group (for a mio loop), its messages turned into [`LinkNews`]. VRRP
-//! puts an instance in FAULT when its interface goes down, without
+//! Links and addresses as they change: a non-blocking socket in the
+//! RTNLGRP_LINK and RTNLGRP_IPV4/IPV6_IFADDR groups (for a mio loop), its
+//! messages turned into [`LinkNews`]. VRRP puts an instance in FAULT when
+//! its interface goes down or loses the address it sends from, without
 //! polling: the kernel tells.
 
 use std::io;
@@ -9,11 +10,13 @@ use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::protocols::NETLINK_ROUTE;
 
-use super::{link_of, Link};
+use super::{addr_of, link_of, Addr, Link};
 use crate::netlink::NlSocket;
 
-/// RTNLGRP_LINK (linux/rtnetlink.h).
+/// linux/rtnetlink.h.
 const RTNLGRP_LINK: u32 = 1;
+const RTNLGRP_IPV4_IFADDR: u32 = 5;
+const RTNLGRP_IPV6_IFADDR: u32 = 9;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkNews {
@@ -21,6 +24,10 @@ pub enum LinkNews {
     Link(Link),
     /// A link went away (RTM_DELLINK).
     Removed(Link),
+    /// An address was added to a link (RTM_NEWADDR).
+    AddrAdded(Addr),
+    /// An address was removed (RTM_DELADDR).
+    AddrRemoved(Addr),
     /// The kernel dropped messages for this socket: dump the links again.
     Overrun,
 }
@@ -32,7 +39,9 @@ pub struct LinkMonitor {
 impl LinkMonitor {
     pub fn open() -> io::Result<LinkMonitor> {
         let sock = NlSocket::new(NETLINK_ROUTE)?;
-        sock.socket().add_membership(RTNLGRP_LINK)?;
+        for g in [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR] {
+            sock.socket().add_membership(g)?;
+        }
         sock.socket().set_non_blocking(true)?;
         Ok(LinkMonitor { sock })
     }
@@ -60,8 +69,8 @@ impl LinkMonitor {
     }
 }
 
-/// The link messages of one datagram; anything else, or anything that
-/// does not parse, is skipped (the next dump puts it right).
+/// The link and address messages of one datagram; anything else, or
+/// anything that does not parse, is skipped (the next dump puts it right).
 pub fn parse(mut buf: &[u8], out: &mut Vec<LinkNews>) {
     while !buf.is_empty() {
         let Some(len) = buf
@@ -82,6 +91,12 @@ pub fn parse(mut buf: &[u8], out: &mut Vec<LinkNews>) {
                 NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(l)) => {
                     out.push(LinkNews::Removed(link_of(&l)))
                 }
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(a)) => {
+                    out.extend(addr_of(&a).map(LinkNews::AddrAdded))
+                }
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelAddress(a)) => {
+                    out.extend(addr_of(&a).map(LinkNews::AddrRemoved))
+                }
                 _ => {}
             }
         }
@@ -93,7 +108,10 @@ pub fn parse(mut buf: &[u8], out: &mut Vec<LinkNews>) {
 mod tests {
     use super::*;
     use netlink_packet_core::NetlinkHeader;
+    use netlink_packet_route::address::{AddressAttribute, AddressMessage};
     use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+    use netlink_packet_route::AddressFamily;
+    use std::net::IpAddr;
 
     fn datagram(msgs: Vec<RouteNetlinkMessage>) -> Vec<u8> {
         let mut out = Vec::new();
@@ -124,6 +142,7 @@ mod tests {
     fn link_messages_become_news_and_the_rest_is_skipped() {
         let buf = datagram(vec![
             RouteNetlinkMessage::NewLink(link(2, "eth0", false)),
+            // An address message without an address is skipped.
             RouteNetlinkMessage::NewAddress(Default::default()),
             RouteNetlinkMessage::DelLink(link(3, "eth1", false)),
             RouteNetlinkMessage::NewLink(link(2, "eth0", true)),
@@ -135,7 +154,7 @@ mod tests {
             .map(|n| match n {
                 LinkNews::Link(l) => (l.name.clone(), l.running, false),
                 LinkNews::Removed(l) => (l.name.clone(), l.running, true),
-                LinkNews::Overrun => (String::new(), false, false),
+                _ => (String::new(), false, false),
             })
             .collect();
         assert_eq!(
@@ -144,6 +163,40 @@ mod tests {
                 ("eth0".to_string(), false, false),
                 ("eth1".to_string(), false, true),
                 ("eth0".to_string(), true, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn address_messages_become_news() {
+        let addr = |last: u8| {
+            let mut a = AddressMessage::default();
+            a.header.index = 2;
+            a.header.family = AddressFamily::Inet;
+            a.header.prefix_len = 24;
+            a.attributes
+                .push(AddressAttribute::Local(IpAddr::from([10, 0, 0, last])));
+            a
+        };
+        let buf = datagram(vec![
+            RouteNetlinkMessage::NewAddress(addr(1)),
+            RouteNetlinkMessage::DelAddress(addr(2)),
+        ]);
+        let mut out = Vec::new();
+        parse(&buf, &mut out);
+        let got: Vec<(bool, u32, IpAddr)> = out
+            .iter()
+            .map(|n| match n {
+                LinkNews::AddrAdded(a) => (true, a.index, a.addr),
+                LinkNews::AddrRemoved(a) => (false, a.index, a.addr),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (true, 2, IpAddr::from([10, 0, 0, 1])),
+                (false, 2, IpAddr::from([10, 0, 0, 2]))
             ]
         );
     }

@@ -9,6 +9,7 @@ side at every check; the observer's neighbour entry follows the master
 a flood of invalid packets never silences the master."""
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -99,6 +100,34 @@ def test_its_link_going_down_is_a_fault_and_keepalived_takes_over(tmp_path):
         lan.close()
 
 
+def test_its_interface_deleted_and_made_again_is_used_again(tmp_path):
+    """The interface deleted is FAULT (keepalived takes over); made again
+    it has a new index: the instance opens its sockets on the new one (the
+    kernel's link notification, no reload) and preempts again."""
+    lan = Lan(os.getpid() % 10000, False)
+    p = Pair(tmp_path, lan, MODES["v3-ipv4"])
+    cli = os.environ.get("AFC_CLI", "target/release/afcluster")
+    ns = lan.ns["afc"]
+    try:
+        p.start("ka", 100, "BACKUP")
+        p.start("afc", 150, "MASTER")
+        p.master_is("afc")
+        lan.x(ns, "ip", "link", "del", "eth0")
+        wait(lambda: "VI_1 FAULT" in lan.x(ns, cli, "status", "--socket", f"{tmp_path}/afc.sock"),
+             "afclusterd in FAULT", timeout=10)
+        wait(lambda: lan.holders() == {"ka"}, "keepalived to take over")
+        lan.x(ns, "ip", "link", "add", "eth0", "address", MAC["afc"], "type", "veth",
+              "peer", "name", "p0", "netns", lan.br)
+        lan.x(lan.br, "ip", "link", "set", "p0", "master", "br0", "up")
+        lan.x(ns, "ip", "addr", "add", f"{lan.ip4['afc']}/24", "dev", "eth0")
+        lan.x(ns, "ip", "link", "set", "eth0", "up")
+        p.master_is("afc")
+        assert "VI_1 MASTER" in lan.x(ns, cli, "status", "--socket", f"{tmp_path}/afc.sock")
+    finally:
+        p.close()
+        lan.close()
+
+
 # Bad packets with the instance's VRID, sent at the group by a third host:
 # a bad checksum, VRRPv2 to a v3 instance, TTL 64, a short one, garbage.
 FLOOD = r"""
@@ -161,6 +190,46 @@ def test_invalid_packets_never_silence_the_master(tmp_path):
         dropped = sum(v["drops"].values()) + st["vrrp_net"]["unclaimed"]
         assert dropped >= sent * 3 // 5, f"sent {sent}, dropped {v['drops']}"
         assert {"checksum", "version", "ttl"} <= set(v["drops"]), v["drops"]
+    finally:
+        p.close()
+        lan.close()
+
+
+def test_losing_its_source_address_is_a_fault(tmp_path):
+    """keepalived's rule: the address adverts are sent from, taken from
+    the interface, removed is FAULT; another one added is taken. With
+    track_src_ip a configured one is tracked the same way."""
+    lan = Lan(os.getpid() % 10000, False)
+    p = Pair(tmp_path, lan, MODES["v3-ipv4"])
+    cli = os.environ.get("AFC_CLI", "target/release/afcluster")
+    ns = lan.ns["afc"]
+
+    def st():
+        return lan.x(ns, cli, "status", "--socket", f"{tmp_path}/afc.sock")
+    try:
+        p.start("ka", 100, "BACKUP")
+        p.start("afc", 150, "MASTER")
+        p.master_is("afc")
+        lan.x(ns, "ip", "addr", "del", f"{lan.ip4['afc']}/24", "dev", "eth0")
+        wait(lambda: "VI_1 FAULT" in st(), "afclusterd in FAULT", timeout=10)
+        wait(lambda: lan.holders() == {"ka"}, "keepalived to take over")
+        lan.x(ns, "ip", "addr", "add", "10.77.0.9/24", "dev", "eth0")
+        p.master_is("afc")
+        assert re.search(r"source.*10\.77\.0\.9", lan.x(ns, cli, "--json", "status", "--socket",
+                                                       f"{tmp_path}/afc.sock")), st()
+        p.stop("afc")
+
+        # Configured, with track_src_ip: FAULT until that address is back.
+        p.start("afc", 150, "MASTER", extra="    mcast_src_ip 10.77.0.9\n    track_src_ip")
+        p.master_is("afc")
+        lan.x(ns, "ip", "addr", "del", "10.77.0.9/24", "dev", "eth0")
+        wait(lambda: "VI_1 FAULT" in st(), "afclusterd in FAULT", timeout=10)
+        p.master_is("ka")
+        lan.x(ns, "ip", "addr", "add", "10.77.0.8/24", "dev", "eth0")
+        time.sleep(1)
+        assert "VI_1 FAULT" in st(), "another address is not the configured one"
+        lan.x(ns, "ip", "addr", "add", "10.77.0.9/24", "dev", "eth0")
+        p.master_is("afc")
     finally:
         p.close()
         lan.close()

@@ -49,7 +49,7 @@ impl Lifecycle {
         self.service.reloading();
         self.reloads += 1;
         let path = cx.shared().config_path.clone();
-        match crate::config_load::load(&path) {
+        match afcluster::config::Config::load(&path) {
             Ok(new) => {
                 for w in &new.warnings {
                     warn!("{w}");

@@ -3,7 +3,6 @@
 
 mod args;
 mod checks;
-mod config_load;
 mod control_server;
 mod core;
 mod daemon;
@@ -130,7 +129,7 @@ fn load_config(args: &Args) -> Result<(Config, PathBuf), String> {
     }
     // Absolute, so that SIGHUP finds it after the chdir to /.
     let path = std::path::absolute(&path).unwrap_or(path);
-    match config_load::load(&path) {
+    match afcluster::config::Config::load(&path) {
         Ok(c) => Ok((c, path)),
         Err(e) => Err(format!(
             "{e}\nafclusterd: configuration {} is invalid ({} error{})",

@@ -869,9 +869,11 @@ impl Vrrp {
             }
         }
         let mut overrun = false;
+        let mut resolve_again = false;
         for n in news {
             match n {
                 LinkNews::Link(l) => {
+                    resolve_again |= self.link_news(&l);
                     if self.running.get(&l.name) != Some(&l.running) {
                         info!(
                             "VRRP: {} is {}",
@@ -885,13 +887,89 @@ impl Vrrp {
                     info!("VRRP: {} is gone", l.name);
                     self.running.remove(&l.name);
                 }
+                LinkNews::AddrRemoved(a) => self.addr_removed(&a),
+                LinkNews::AddrAdded(a) => resolve_again |= self.addr_added(&a),
                 LinkNews::Overrun => overrun = true,
             }
         }
         if overrun {
             self.load_links(None);
+            resolve_again = true;
+        }
+        if resolve_again {
+            // An instance's interface was made again (a new index) or
+            // appeared: it starts over on it, the others carry on.
+            let config = cx.shared().config.clone();
+            self.configure(cx, &config, true);
         }
         self.track(cx);
+    }
+
+    /// keepalived's rule for the address adverts are sent from: one taken
+    /// from the interface, or a configured one with track_src_ip, that is
+    /// removed is FAULT (a configured one without keeps being used).
+    fn addr_removed(&mut self, a: &Addr) {
+        for r in &mut self.routers {
+            let lost = r
+                .iface
+                .as_ref()
+                .is_some_and(|i| i.index == a.index && i.source == a.addr);
+            if lost && r.unusable.is_none() && (r.cfg.src_ip.is_none() || r.cfg.track_src_ip) {
+                let why = format!(
+                    "its source address {} was removed from {}",
+                    a.addr, r.cfg.interface
+                );
+                info!("VRRP ({}): {why}: FAULT", r.cfg.name);
+                r.unusable = Some(why);
+            }
+        }
+    }
+
+    /// An address appeared: a configured source address that came back
+    /// ends the FAULT; an instance without one (or without an interface
+    /// found) resolves its interface again (true).
+    fn addr_added(&mut self, a: &Addr) -> bool {
+        let mut again = false;
+        for r in &mut self.routers {
+            if r.unusable.is_none() || self.ifindex.get(&r.cfg.interface) != Some(&a.index) {
+                continue;
+            }
+            match r.cfg.src_ip {
+                Some(src) if src == a.addr && r.iface.is_some() => {
+                    info!("VRRP ({}): its source address {src} is back", r.cfg.name);
+                    r.unusable = None;
+                }
+                Some(_) if r.iface.is_some() => {}
+                _ => again = true,
+            }
+        }
+        again
+    }
+
+    /// A link appeared or changed: a new Ethernet address is taken as it
+    /// is; true when an instance must resolve its interface again (it
+    /// has a new index, or had none).
+    fn link_news(&mut self, l: &afcluster::rtnl::Link) -> bool {
+        let mut again = false;
+        for r in self
+            .routers
+            .iter_mut()
+            .filter(|r| r.cfg.interface == l.name)
+        {
+            match &mut r.iface {
+                Some(i) if i.index == l.index => {
+                    if let Some(mac) = l.mac.filter(|m| *m != i.mac) {
+                        info!(
+                            "VRRP ({}): {} has a new Ethernet address",
+                            r.cfg.name, l.name
+                        );
+                        i.mac = mac;
+                    }
+                }
+                _ => again = true,
+            }
+        }
+        again
     }
 
     /// Apply what every instance tracks (nodes, links, scripts, files).
@@ -968,6 +1046,18 @@ fn resolve(
         .mac
         .ok_or_else(|| format!("interface {} has no Ethernet address", cfg.interface))?;
     let source = match cfg.src_ip {
+        Some(s) if cfg.track_src_ip => {
+            let addrs = rt
+                .addrs(link.index)
+                .map_err(|e| format!("listing the addresses of {}: {e}", cfg.interface))?;
+            if !addrs.iter().any(|a| a.addr == s) {
+                return Err(format!(
+                    "its source address {s} is not on {} (track_src_ip)",
+                    cfg.interface
+                ));
+            }
+            s
+        }
         Some(s) => s,
         None => {
             let addrs = rt
