@@ -17,6 +17,7 @@ mod announcer;
 mod netops;
 mod router;
 mod socket;
+mod statics;
 
 use std::collections::HashMap;
 use std::io;
@@ -107,6 +108,8 @@ pub struct Vrrp {
     /// Link state, kept by the kernel's notifications: running by name.
     monitor: Option<(LinkMonitor, Token)>,
     running: HashMap<String, bool>,
+    /// The static addresses, routes and rules were sent to the thread.
+    statics: bool,
 }
 
 impl Vrrp {
@@ -131,6 +134,7 @@ impl Vrrp {
             syncd: None,
             monitor: None,
             running: HashMap::new(),
+            statics: false,
         }
     }
 
@@ -184,10 +188,15 @@ impl Vrrp {
             d.ttl = l.ttl;
             (d, l.instance.clone())
         });
-        if config.vrrp_instances.is_empty() && syncd.is_none() && self.syncd.is_none() {
+        if config.vrrp_instances.is_empty()
+            && syncd.is_none()
+            && self.syncd.is_none()
+            && !statics::wanted(config, self.statics)
+        {
             return;
         }
         self.start_thread(cx);
+        self.want_statics(config);
         // As keepalived: with an instance, the backup daemon until that
         // instance is master; without, both.
         match &syncd {
@@ -248,6 +257,8 @@ impl Vrrp {
                 instance: r.name().to_string(),
                 present: false,
                 addrs,
+                routes: r.routes(),
+                rules: r.rules(),
             });
             self.routers.push(r);
         }
@@ -345,12 +356,15 @@ impl Vrrp {
         let r = &self.routers[i];
         info!("VRRP ({}): {from} -> {to}", r.name());
         let addrs = r.addresses(index_of);
+        let (routes, rules) = (r.routes(), r.rules());
         let name = r.name().to_string();
         if to == State::Master {
             self.send(Job::Want {
                 instance: name.clone(),
                 present: true,
                 addrs,
+                routes,
+                rules,
             });
             self.announce(i, self.routers[i].cfg.garp.master_repeat);
             let g = self.routers[i].cfg.garp;
@@ -365,6 +379,8 @@ impl Vrrp {
                 instance: name,
                 present: false,
                 addrs,
+                routes,
+                rules,
             });
             cx.disarm(garp_delay);
             cx.disarm(garp_refresh);
@@ -853,6 +869,10 @@ impl Vrrp {
                 .zip(&config.vrrp_instances)
                 .all(|(r, c)| same_instance(&r.cfg, c));
         if same {
+            if statics::wanted(config, self.statics) {
+                self.start_thread(cx);
+                self.want_statics(config);
+            }
             for (r, c) in self.routers.iter_mut().zip(&config.vrrp_instances) {
                 // Scripts and other settings that do not change the
                 // protocol take effect as they are.
@@ -879,6 +899,12 @@ fn same_instance(a: &VrrpInstance, b: &VrrpInstance) -> bool {
         }
         for t in &mut c.track_nodes {
             t.loc = b.loc.clone();
+        }
+        for r in &mut c.routes {
+            r.loc = b.loc.clone();
+        }
+        for r in &mut c.rules {
+            r.loc = b.loc.clone();
         }
         c
     };
