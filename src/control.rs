@@ -113,6 +113,43 @@ pub struct Status {
     /// The VRRP network thread: addresses and announcements.
     #[serde(default)]
     pub vrrp_net: VrrpNetStatus,
+    /// Each vrrp_sync_group.
+    #[serde(default)]
+    pub vrrp_groups: Vec<VrrpGroupStatus>,
+    /// What the instances track besides nodes and links.
+    #[serde(default)]
+    pub vrrp_scripts: Vec<VrrpScriptStatus>,
+    #[serde(default)]
+    pub track_files: Vec<TrackFileStatus>,
+}
+
+/// One vrrp_sync_group.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VrrpGroupStatus {
+    pub name: String,
+    /// INIT, BACKUP, MASTER, FAULT or STOP: its worst member's.
+    pub state: String,
+    pub members: Vec<String>,
+}
+
+/// One tracked vrrp_script.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VrrpScriptStatus {
+    pub name: String,
+    /// unknown (not run yet), good or failed.
+    pub health: String,
+    /// Runs skipped because the previous one was still going.
+    pub skipped: u64,
+}
+
+/// One tracked file and the number it holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrackFileStatus {
+    pub name: String,
+    pub value: i64,
 }
 
 /// One VRRP instance.
@@ -382,6 +419,26 @@ pub fn render_status(s: &Status, out: &mut impl Write) -> io::Result<()> {
             c.adverts_received, c.adverts_sent, dropped, c.become_master, c.release_master
         )?;
     }
+    for g in &s.vrrp_groups {
+        writeln!(
+            out,
+            "vrrp group   {} {} ({})",
+            g.name,
+            g.state,
+            g.members.join(" ")
+        )?;
+    }
+    for t in &s.vrrp_scripts {
+        let skipped = if t.skipped > 0 {
+            format!(", {} runs skipped (still running)", t.skipped)
+        } else {
+            String::new()
+        };
+        writeln!(out, "vrrp script  {} {}{skipped}", t.name, t.health)?;
+    }
+    for f in &s.track_files {
+        writeln!(out, "track file   {} {}", f.name, f.value)?;
+    }
     if !s.vrrp.is_empty() {
         let n = &s.vrrp_net;
         writeln!(
@@ -562,6 +619,20 @@ mod tests {
                 ..VrrpStatus::default()
             }],
             vrrp_net: VrrpNetStatus::default(),
+            vrrp_groups: vec![VrrpGroupStatus {
+                name: "G".into(),
+                state: "BACKUP".into(),
+                members: vec!["VI_1".into(), "VI_2".into()],
+            }],
+            vrrp_scripts: vec![VrrpScriptStatus {
+                name: "chk".into(),
+                health: "failed".into(),
+                skipped: 2,
+            }],
+            track_files: vec![TrackFileStatus {
+                name: "maint".into(),
+                value: 3,
+            }],
         }
     }
 
@@ -609,6 +680,15 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("adverts 0 in, 0 out, 2 dropped"), "{text}");
+        assert!(
+            text.contains("vrrp group   G BACKUP (VI_1 VI_2)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("vrrp script  chk failed, 2 runs skipped (still running)\n"),
+            "{text}"
+        );
+        assert!(text.contains("track file   maint 3\n"), "{text}");
         assert!(
             text.contains("    3  goingdown  gamma  10.0.0.3,fd00::3"),
             "{text}"

@@ -95,6 +95,10 @@ pub enum Action {
     /// daemon. Out of MASTER: the reverse. The advertisement that goes with
     /// it, if any, comes first.
     Transition { from: State, to: State },
+    /// In a sync group: its master-down timer ran out, but it goes MASTER
+    /// only with the whole group ([`Instance::group_master`]); until then
+    /// it stays BACKUP with its timer re-armed.
+    WantMaster,
 }
 
 /// An advertisement that passed the daemon's checks.
@@ -138,6 +142,11 @@ pub struct Instance {
     master: Option<(IpAddr, u8)>,
     /// Held in FAULT (by tracking or the interface) whatever else happens.
     fault: bool,
+    /// A member of a sync group: it waits for the group to go MASTER.
+    grouped: bool,
+    /// keepalived's `wantstate == MASTER`: configured so, or its timer ran
+    /// out since it last heard a master it accepts.
+    wants_master: bool,
     stats: Stats,
 }
 
@@ -154,6 +163,8 @@ impl Instance {
             preempt_at: None,
             master: None,
             fault: false,
+            grouped: false,
+            wants_master: false,
             stats: Stats::default(),
         }
     }
@@ -180,6 +191,56 @@ impl Instance {
         &self.stats
     }
 
+    /// A reload changed what it is configured with (priority, interval,
+    /// preemption, …) but not what it is (VRID, version, interface): it
+    /// carries on in its state, as keepalived keeps a master across a
+    /// reload, instead of starting again. Tracking then sets the total
+    /// priority as usual.
+    pub fn reconfigure(&mut self, p: Params) {
+        let advert_cs = p.advert_cs.max(1);
+        self.p = Params { advert_cs, ..p };
+        // A backup keeps timing out on the interval a v3 master sent.
+        if self.state != State::Backup || self.p.version == Version::V2 {
+            self.master_adver_cs = advert_cs;
+        }
+        self.effective = self.p.priority;
+        if self.p.preempt_delay.is_zero() {
+            self.preempt_at = None;
+        }
+        self.ms_down = self.master_down();
+    }
+
+    /// Make it a member of a sync group (before `start`).
+    pub fn set_grouped(&mut self, grouped: bool) {
+        self.grouped = grouped;
+    }
+
+    /// MASTER, or a member whose timer ran out and waits for its group.
+    pub fn wants_master(&self) -> bool {
+        self.state == State::Master || (self.state == State::Backup && self.wants_master)
+    }
+
+    /// Its sync group goes MASTER (keepalived's `vrrp_sync_master`): a
+    /// BACKUP member takes over now.
+    pub fn group_master(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if self.state == State::Backup {
+            self.goto_master(now, out);
+        }
+    }
+
+    /// Its sync group goes BACKUP (`vrrp_sync_backup`): a MASTER member
+    /// leaves without resigning (the member that heard the better master
+    /// already did what the protocol asks).
+    pub fn group_backup(&mut self, now: Instant, out: &mut Vec<Action>) {
+        self.wants_master = false;
+        if self.state == State::Master {
+            self.stats.release_master += 1;
+            self.ms_down = self.master_down();
+            self.enter(State::Backup, out);
+            self.deadline = Some(now + self.ms_down);
+        }
+    }
+
     /// When `timer` must be called: the next advertisement (MASTER) or the
     /// master-down timeout (BACKUP); none in the other states.
     pub fn deadline(&self) -> Option<Instant> {
@@ -193,6 +254,7 @@ impl Instance {
             return;
         }
         self.fault = fault;
+        self.wants_master = self.p.want_master;
         if fault {
             self.enter(State::Fault, out);
             self.deadline = None;
@@ -215,6 +277,14 @@ impl Instance {
     /// The deadline passed.
     pub fn timer(&mut self, now: Instant, out: &mut Vec<Action>) {
         match self.state {
+            State::Backup if self.grouped => {
+                // keepalived's vrrp_sync_can_goto_master: wait a whole
+                // master-down interval again for the others.
+                self.wants_master = true;
+                self.ms_down = self.master_down();
+                self.deadline = Some(now + self.ms_down);
+                out.push(Action::WantMaster);
+            }
             State::Backup => self.goto_master(now, out),
             State::Master => {
                 self.advertise(self.effective, out);
@@ -284,6 +354,7 @@ impl Instance {
             }
             (false, State::Fault) => {
                 self.master_adver_cs = self.p.advert_cs;
+                self.wants_master = false;
                 if self.p.want_master && self.p.priority == PRIO_OWNER {
                     self.goto_master(now, out);
                 } else {
@@ -327,6 +398,8 @@ impl Instance {
             }
             self.ms_down = self.master_down();
             self.master = Some((a.from, a.priority));
+            // A master it accepts: it no longer wants MASTER.
+            self.wants_master = false;
             if !self.p.preempt_delay.is_zero() {
                 if a.priority >= self.effective {
                     self.preempt_at = None;
@@ -376,6 +449,7 @@ impl Instance {
             self.master = Some((a.from, a.priority));
             self.preempt_at = None;
             self.stats.release_master += 1;
+            self.wants_master = false;
             self.ms_down = self.master_down();
             self.enter(State::Backup, out);
             self.deadline = Some(now + self.ms_down);

@@ -134,9 +134,13 @@ class Pair:
         self.dir, self.lan, self.mode = tmp_path, lan, mode
         self.procs, self.logs = {}, {}
 
-    def start(self, who, priority, state, global_defs="", extra=""):
+    def start(self, who, priority, state, global_defs="", extra="", tail="", body=None):
+        """`extra`: lines inside the instance; `tail`: configuration after
+        it (virtual servers: keepalived then runs its checker child too);
+        `body`: the whole configuration after global_defs instead."""
         conf = self.dir / f"{who}.conf"
-        body = instance(self.lan, who, self.mode, priority, state, extra)
+        if body is None:
+            body = instance(self.lan, who, self.mode, priority, state, extra) + tail
         if who == "afc":
             conf.write_text("global_defs {\n    router_id afc\n"
                             f"    control_socket {self.dir}/afc.sock\n{global_defs}}}\n" + body)
@@ -144,8 +148,9 @@ class Pair:
                     "--pid", f"{self.dir}/afc.pid"]
         else:
             conf.write_text(f"global_defs {{\n    router_id ka\n{global_defs}}}\n" + body)
-            argv = [KEEPALIVED, "-n", "-l", "-D", "-P", "-f", str(conf),
-                    "-p", f"{self.dir}/ka.pid", "-r", f"{self.dir}/ka-vrrp.pid"]
+            argv = [KEEPALIVED, "-n", "-l", "-D", *([] if tail else ["-P"]), "-f", str(conf),
+                    "-p", f"{self.dir}/ka.pid", "-r", f"{self.dir}/ka-vrrp.pid",
+                    "-c", f"{self.dir}/ka-check.pid"]
         log = open(self.dir / f"{who}.log", "a")
         self.logs[who] = log
         self.procs[who] = subprocess.Popen(

@@ -456,3 +456,112 @@ fn a_lowered_master_advertises_its_new_priority() {
     i.timer(t + ms(1000), &mut out);
     assert_eq!(out, [adv(80)]);
 }
+
+/// A sync group's member, started at `t0`.
+fn member(p: Params, t0: Instant) -> Instance {
+    let mut i = Instance::new(p);
+    i.set_grouped(true);
+    let mut out = Vec::new();
+    i.start(t0, false, &mut out);
+    assert_eq!(out, vec![tr(State::Init, State::Backup)]);
+    i
+}
+
+#[test]
+fn a_member_whose_timer_runs_out_waits_for_its_group() {
+    let t0 = Instant::now();
+    let mut i = member(params(), t0);
+    assert!(!i.wants_master());
+    let t = i.deadline().expect("a backup's timer");
+    let mut out = Vec::new();
+    i.timer(t, &mut out);
+    // No transition: it wants MASTER, and waits a master-down interval more.
+    assert_eq!(out, vec![Action::WantMaster]);
+    assert_eq!(i.state(), State::Backup);
+    assert!(i.wants_master());
+    assert_eq!(i.deadline(), Some(t + (t - t0)));
+    // The group goes: it takes over, advertising first.
+    i.group_master(t + ms(5), &mut out);
+    assert_eq!(out[1..], [adv(100), tr(State::Backup, State::Master)]);
+    assert!(i.wants_master());
+}
+
+#[test]
+fn a_member_hearing_a_master_no_longer_wants_to_be_one() {
+    let t0 = Instant::now();
+    let mut i = member(params(), t0);
+    let t = i.deadline().expect("a backup's timer");
+    let mut out = Vec::new();
+    i.timer(t, &mut out);
+    assert!(i.wants_master());
+    i.receive(t + ms(1), advert(9, 150), &mut out);
+    assert!(!i.wants_master());
+    // A lower master it would preempt leaves the wish as it is.
+    i.timer(i.deadline().expect("timer"), &mut out);
+    i.receive(t + ms(2), advert(9, 50), &mut out);
+    assert!(i.wants_master());
+}
+
+#[test]
+fn state_master_members_want_it_from_the_start() {
+    let t0 = Instant::now();
+    let i = member(
+        Params {
+            want_master: true,
+            ..params()
+        },
+        t0,
+    );
+    assert!(i.wants_master());
+}
+
+#[test]
+fn the_group_going_backup_takes_a_master_member_with_it_silently() {
+    let t0 = Instant::now();
+    let (mut i, t) = master_at(params(), t0);
+    let mut out = Vec::new();
+    i.group_backup(t + ms(10), &mut out);
+    assert_eq!(out, vec![tr(State::Master, State::Backup)]);
+    assert_eq!(i.stats().release_master, 1);
+    assert_eq!(i.deadline(), Some(t + ms(10) + (t - t0)));
+    assert!(!i.wants_master());
+    // Not a master: nothing moves.
+    let mut out = Vec::new();
+    i.group_backup(t + ms(20), &mut out);
+    i.group_master(t + ms(20), &mut Vec::new());
+    assert!(out.is_empty());
+}
+
+#[test]
+fn a_reconfigured_master_stays_master_with_its_new_priority() {
+    let t0 = Instant::now();
+    let (mut i, t) = master_at(params(), t0);
+    i.reconfigure(Params {
+        priority: 120,
+        advert_cs: 50,
+        ..params()
+    });
+    assert_eq!(i.state(), State::Master);
+    assert_eq!(i.effective_priority(), 120);
+    let mut out = Vec::new();
+    let d = i.deadline().expect("its advert timer");
+    i.timer(d, &mut out);
+    // The new interval from the next advert on.
+    assert_eq!(out, vec![adv(120)]);
+    assert_eq!(i.deadline(), Some(d + ms(500)));
+    assert!(d >= t);
+}
+
+#[test]
+fn a_reconfigured_backup_keeps_its_running_timer() {
+    let t0 = Instant::now();
+    let (mut i, _) = started(params(), t0);
+    let d = i.deadline();
+    i.reconfigure(Params {
+        priority: 90,
+        ..params()
+    });
+    assert_eq!(i.state(), State::Backup);
+    assert_eq!(i.deadline(), d);
+    assert_eq!(i.effective_priority(), 90);
+}

@@ -27,18 +27,9 @@ pub fn not_yet(c: &Config) -> Vec<ConfigError> {
         ));
     };
     for i in &c.vrrp_instances {
-        for t in &i.track_scripts {
-            no(&t.loc, "track_script");
-        }
-        for t in &i.track_files {
-            no(&t.loc, "track_file");
-        }
         if i.track_src_ip {
             no(&i.loc, "track_src_ip");
         }
-    }
-    for g in &c.vrrp_sync_groups {
-        no(&g.loc, "vrrp_sync_group");
     }
     out
 }

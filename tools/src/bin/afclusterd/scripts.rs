@@ -3,7 +3,7 @@
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
-use afcluster::config::Script;
+use afcluster::config::{Script, ScriptUser};
 
 /// No stdin or stdout, none of systemd's variables meant for the daemon,
 /// and a process group of its own so that a timeout kills what it started
@@ -18,4 +18,26 @@ pub fn command(script: &Script) -> Command {
         .env_remove("WATCHDOG_PID")
         .process_group(0);
     cmd
+}
+
+/// `command`, run as `user` (a vrrp_script's `user USER [GROUP]`; the
+/// group defaults to the user's own).
+pub fn command_as(script: &Script, user: Option<&ScriptUser>) -> Result<Command, String> {
+    let mut cmd = command(script);
+    if let Some(u) = user {
+        let pw = nix::unistd::User::from_name(&u.user)
+            .map_err(|e| format!("looking up user {}: {e}", u.user))?
+            .ok_or_else(|| format!("no user {} on this system", u.user))?;
+        let gid = match &u.group {
+            Some(g) => {
+                nix::unistd::Group::from_name(g)
+                    .map_err(|e| format!("looking up group {g}: {e}"))?
+                    .ok_or_else(|| format!("no group {g} on this system"))?
+                    .gid
+            }
+            None => pw.gid,
+        };
+        cmd.uid(pw.uid.as_raw()).gid(gid.as_raw());
+    }
+    Ok(cmd)
 }

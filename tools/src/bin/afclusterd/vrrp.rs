@@ -10,14 +10,18 @@
 //! requests, as keepalived makes them then).
 //!
 //! The parts: `router` (one instance: state machine, configuration,
-//! counters), `socket` (the raw sockets), `announcer` (ARP and NA
-//! frames), `netops` (the thread).
+//! counters), `groups` (vrrp_sync_groups), `track_scripts` (vrrp_script
+//! runs) and `track_files` (inotify), `socket` (the raw sockets),
+//! `announcer` (ARP and NA frames), `netops` (the thread).
 
 mod announcer;
+mod groups;
 mod netops;
 mod router;
 mod socket;
 mod statics;
+mod track_files;
+mod track_scripts;
 
 use std::collections::HashMap;
 use std::io;
@@ -28,22 +32,28 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use afcluster::config::{Config, Script, VrrpInstance};
-use afcluster::control::{Status, VrrpNetStatus};
+use afcluster::control::{
+    Status, TrackFileStatus, VrrpGroupStatus, VrrpNetStatus, VrrpScriptStatus,
+};
 use afcluster::ipvs::{SyncDaemon, SyncState};
 use afcluster::rtnl::monitor::{LinkMonitor, LinkNews};
 use afcluster::rtnl::{Addr, Rtnl};
 use afcluster::vrrp::check::{self, Received};
 use afcluster::vrrp::instance::{Action, State};
 use afcluster::vrrp::packet::{self, IPPROTO_VRRP};
+use afcluster::vrrp::sync_group::{self, Move};
 use log::{debug, error, info, warn};
 use mio::unix::SourceFd;
 use mio::{Interest, Token};
 
 use crate::core::{Cx, Exit, Message, Shared, Subsystem, TimerId};
 use crate::scripts::command;
+use groups::Group;
 use netops::{Job, Report, Worker};
-use router::{notify_state, Iface, Router};
+use router::{notify_state, Iface, Router, Tracked};
 use socket::{Frame, VrrpSocket};
+use track_files::{TrackFiles, INOTIFY_KEY};
+use track_scripts::TrackScripts;
 
 /// Timer kinds of an instance; its keys are `index * KINDS + kind`.
 const KINDS: u64 = 4;
@@ -66,6 +76,7 @@ const NOTIFY_STOP_TIMEOUT: Duration = Duration::from_secs(1);
 struct Sock {
     socket: VrrpSocket,
     ifname: String,
+    ifindex: u32,
     source: IpAddr,
     multicast: bool,
     group: Option<IpAddr>,
@@ -92,8 +103,17 @@ type MakeBackend = Box<dyn FnMut() -> io::Result<Backend>>;
 
 pub struct Vrrp {
     routers: Vec<Router>,
+    /// Timer keys are `slot * KINDS + kind`: an instance's slot to its
+    /// index.
+    by_slot: HashMap<u64, usize>,
+    next_slot: u64,
+    groups: Vec<Group>,
+    scripts_tracked: TrackScripts,
+    files_tracked: TrackFiles,
     timers: Vec<Timers>,
-    socks: Vec<Sock>,
+    /// None: closed (no instance used it after a reload); its place is
+    /// reused, so the others' keys stay.
+    socks: Vec<Option<Sock>>,
     net: Option<NetThread>,
     net_report: Report,
     unclaimed: u64,
@@ -122,6 +142,11 @@ impl Vrrp {
     pub fn with_backend(make_backend: MakeBackend) -> Vrrp {
         Vrrp {
             routers: Vec::new(),
+            by_slot: HashMap::new(),
+            next_slot: 0,
+            groups: Vec::new(),
+            scripts_tracked: TrackScripts::default(),
+            files_tracked: TrackFiles::default(),
             timers: Vec::new(),
             socks: Vec::new(),
             net: None,
@@ -178,8 +203,9 @@ impl Vrrp {
         }
     }
 
-    /// Resolve, open and start every instance of `config`.
-    fn configure(&mut self, cx: &mut Cx, config: &Config) {
+    /// Resolve, open and start every instance of `config`; `reload`: it
+    /// replaces a running one.
+    fn configure(&mut self, cx: &mut Cx, config: &Config, reload: bool) {
         let syncd = config.global.vrrp.lvs_sync_daemon.as_ref().map(|l| {
             let mut d = SyncDaemon::new(SyncState::Backup, &l.interface, u32::from(l.sync_id));
             d.maxlen = l.maxlen;
@@ -189,6 +215,7 @@ impl Vrrp {
             (d, l.instance.clone())
         });
         if config.vrrp_instances.is_empty()
+            && self.routers.is_empty()
             && syncd.is_none()
             && self.syncd.is_none()
             && !statics::wanted(config, self.statics)
@@ -197,24 +224,12 @@ impl Vrrp {
         }
         self.start_thread(cx);
         self.want_statics(config);
-        // As keepalived: with an instance, the backup daemon until that
-        // instance is master; without, both.
-        match &syncd {
-            Some((d, inst)) => self.send(Job::Syncd {
-                daemon: d.clone(),
-                states: if inst.is_some() {
-                    vec![SyncState::Backup]
-                } else {
-                    vec![SyncState::Master, SyncState::Backup]
-                },
-            }),
-            None => {
-                if let Some((d, _)) = self.syncd.take() {
-                    self.send(Job::Syncd {
-                        daemon: d,
-                        states: Vec::new(),
-                    });
-                }
+        if syncd.is_none() {
+            if let Some((d, _)) = self.syncd.take() {
+                self.send(Job::Syncd {
+                    daemon: d,
+                    states: Vec::new(),
+                });
             }
         }
         self.syncd = syncd;
@@ -222,35 +237,85 @@ impl Vrrp {
         self.follow_links(cx, rtnl.as_mut().ok());
         self.ifindex.clear();
         let now = Instant::now();
+        let mut fresh = Vec::new();
         for cfg in &config.vrrp_instances {
             let iface = match &mut rtnl {
                 Ok(rt) => resolve(rt, cfg, &mut self.ifindex),
                 Err(e) => Err(format!("cannot ask the kernel about interfaces: {e}")),
             };
-            let mut r = Router::new(cfg.clone(), iface);
-            if let Some(i) = r.iface.clone() {
-                match self.socket_for(cx, &r, &i) {
+            fresh.push(Router::new(cfg.clone(), iface));
+        }
+        // A running instance that a reload finds again (same name, VRID,
+        // version and interface) carries on in its state; the others stop
+        // first (a master resigns and its addresses go).
+        let carried: Vec<Option<usize>> = fresh
+            .iter()
+            .map(|f| {
+                self.routers
+                    .iter()
+                    .position(|r| r.name() == f.name() && r.can_become(f))
+            })
+            .collect();
+        for i in 0..self.routers.len() {
+            if !carried.contains(&Some(i)) {
+                let mut out = Vec::new();
+                self.routers[i].m.stop(&mut out);
+                self.act(cx, i, &out, now);
+            }
+        }
+        let mut old: Vec<Option<(Router, Timers)>> = self
+            .routers
+            .drain(..)
+            .zip(self.timers.drain(..))
+            .map(Some)
+            .collect();
+        let earlier_groups: HashMap<String, State> = self
+            .groups
+            .drain(..)
+            .map(|g| (g.cfg.name, g.state))
+            .collect();
+        let mut readdress = Vec::new();
+        let mut started = Vec::new();
+        for (mut r, from) in fresh.into_iter().zip(carried) {
+            if let Some(iface) = r.iface.clone() {
+                match self.socket_for(cx, &r, &iface) {
                     Ok(s) => r.sock = Some(s),
                     Err(e) => {
                         r.unusable = Some(format!(
                             "cannot open its VRRP sockets on {}: {e}",
-                            cfg.interface
+                            r.cfg.interface
                         ))
                     }
                 }
             }
             if let Some(u) = &r.unusable {
-                warn!("VRRP ({}): {u}; FAULT until a reload finds it", cfg.name);
+                warn!("VRRP ({}): {u}; FAULT until a reload finds it", r.name());
             }
-            let i = self.routers.len() as u64;
+            if let Some((mut running, timers)) = from.and_then(|k| old[k].take()) {
+                let index_of = |n: &str| self.ifindex.get(n).copied();
+                if running.addresses(index_of) != r.addresses(index_of)
+                    || running.routes() != r.routes()
+                    || running.rules() != r.rules()
+                {
+                    readdress.push(self.routers.len());
+                }
+                running.reconfigure(r);
+                self.routers.push(running);
+                self.timers.push(timers);
+                continue;
+            }
+            // A new one. Addresses left by a daemon that died without
+            // removing them go before anything else, so that none is ever
+            // duplicated.
+            r.slot = self.next_slot;
+            self.next_slot += 1;
+            let key = r.slot * KINDS;
             self.timers.push(Timers {
-                protocol: cx.timer(i * KINDS + PROTOCOL),
-                garp_delay: cx.timer(i * KINDS + GARP_DELAY),
-                garp_refresh: cx.timer(i * KINDS + GARP_REFRESH),
-                garp_lower: cx.timer(i * KINDS + GARP_LOWER),
+                protocol: cx.timer(key + PROTOCOL),
+                garp_delay: cx.timer(key + GARP_DELAY),
+                garp_refresh: cx.timer(key + GARP_REFRESH),
+                garp_lower: cx.timer(key + GARP_LOWER),
             });
-            // Addresses left by a daemon that died without removing them:
-            // gone before anything else, so that none is ever duplicated.
             let index_of = |n: &str| self.ifindex.get(n).copied();
             let addrs = r.addresses(index_of);
             self.send(Job::Want {
@@ -260,25 +325,114 @@ impl Vrrp {
                 routes: r.routes(),
                 rules: r.rules(),
             });
+            started.push(self.routers.len());
             self.routers.push(r);
         }
-        for i in 0..self.routers.len() {
-            let (total, track_fault) =
-                self.routers[i].tracking(&cx.shared().reflection, &self.running);
+        // What did not carry over is gone.
+        for (_, t) in old.into_iter().flatten() {
+            remove_timers(cx, &t);
+        }
+        self.by_slot = self
+            .routers
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.slot, i))
+            .collect();
+        self.close_unused_sockets(cx);
+        for g in &config.vrrp_sync_groups {
+            let gi = self.groups.len();
+            let members: Vec<usize> = g
+                .members
+                .iter()
+                .filter_map(|m| self.routers.iter().position(|r| r.name() == m))
+                .collect();
+            for &m in &members {
+                self.routers[m].join(gi, g);
+            }
+            let mut group = Group::new(g.clone(), members);
+            if let Some(s) = earlier_groups.get(&g.name) {
+                group.state = *s;
+            }
+            self.groups.push(group);
+        }
+        self.start_trackers(cx, config, reload);
+        let assessed = self.assess(cx);
+        for (i, (total, fault)) in assessed.into_iter().enumerate() {
             let r = &mut self.routers[i];
             r.m.set_priority(total);
-            let fault = track_fault || r.unusable.is_some();
             let mut out = Vec::new();
-            r.m.start(now, fault, &mut out);
-            info!(
-                "VRRP ({}): vrid {} on {}, priority {}, {}",
-                r.name(),
-                r.cfg.vrid,
-                r.cfg.interface,
-                r.m.effective_priority(),
-                r.m.state()
-            );
+            if started.contains(&i) {
+                r.m.start(now, fault, &mut out);
+                info!(
+                    "VRRP ({}): vrid {} on {}, priority {}, {}",
+                    r.name(),
+                    r.cfg.vrid,
+                    r.cfg.interface,
+                    r.m.effective_priority(),
+                    r.m.state()
+                );
+            } else {
+                r.m.set_fault(now, fault, &mut out);
+                info!(
+                    "VRRP ({}): carries on as {} with the new configuration, priority {}",
+                    r.name(),
+                    r.m.state(),
+                    r.m.effective_priority()
+                );
+                if r.m.state() == State::Master && readdress.contains(&i) {
+                    // Its addresses as now configured: the network thread
+                    // adds the new ones and removes those no longer listed.
+                    let index_of = |n: &str| self.ifindex.get(n).copied();
+                    let addrs = self.routers[i].addresses(index_of);
+                    self.send(Job::Want {
+                        instance: self.routers[i].name().to_string(),
+                        present: true,
+                        addrs,
+                        routes: self.routers[i].routes(),
+                        rules: self.routers[i].rules(),
+                    });
+                    self.announce(i, self.routers[i].cfg.garp.master_repeat);
+                }
+            }
             self.act(cx, i, &out, now);
+        }
+        self.want_syncd();
+    }
+
+    /// lvs_sync_daemon as keepalived runs it: with an instance, the
+    /// master daemon while that instance is MASTER and the backup one
+    /// otherwise; without, both.
+    fn want_syncd(&mut self) {
+        let Some((d, inst)) = &self.syncd else {
+            return;
+        };
+        let states = match inst {
+            Some(name) => {
+                let master = self
+                    .routers
+                    .iter()
+                    .any(|r| r.name() == name && r.m.state() == State::Master);
+                vec![if master {
+                    SyncState::Master
+                } else {
+                    SyncState::Backup
+                }]
+            }
+            None => vec![SyncState::Master, SyncState::Backup],
+        };
+        let daemon = d.clone();
+        self.send(Job::Syncd { daemon, states });
+    }
+
+    /// Sockets no instance uses any more (after a reload) are closed.
+    fn close_unused_sockets(&mut self, cx: &mut Cx) {
+        for n in 0..self.socks.len() {
+            if self.routers.iter().any(|r| r.sock == Some(n)) {
+                continue;
+            }
+            if let Some(s) = self.socks[n].take() {
+                close_socket(cx, s);
+            }
         }
     }
 
@@ -292,37 +446,109 @@ impl Vrrp {
             None
         };
         if let Some(n) = self.socks.iter().position(|s| {
-            s.ifname == r.cfg.interface
-                && s.source == i.source
-                && s.multicast == multicast
-                && s.group == group
+            s.as_ref().is_some_and(|s| {
+                s.ifname == r.cfg.interface
+                    && s.ifindex == i.index
+                    && s.source == i.source
+                    && s.multicast == multicast
+                    && s.group == group
+            })
         }) {
             return Ok(n);
         }
         let socket = VrrpSocket::open(&r.cfg.interface, i.index, i.source, group)?;
-        let n = self.socks.len();
+        // A closed one's place, or a new one.
+        let n = self
+            .socks
+            .iter()
+            .position(Option::is_none)
+            .unwrap_or(self.socks.len());
         let key = SOCK_KEY + n as u64;
         let fd = socket.fd();
         let token = cx.register(&mut SourceFd(&fd), key, Interest::READABLE)?;
         let more = cx.timer(key);
-        self.socks.push(Sock {
+        let sock = Some(Sock {
             socket,
             ifname: r.cfg.interface.clone(),
+            ifindex: i.index,
             source: i.source,
             multicast,
             group,
             token: Some(token),
             more: Some(more),
         });
+        if n == self.socks.len() {
+            self.socks.push(sock);
+        } else {
+            self.socks[n] = sock;
+        }
         Ok(n)
     }
 
-    /// Carry out what instance `i`'s state machine asked for.
+    /// Run the vrrp_scripts and watch the track_files that some instance
+    /// tracks (on a reload, unchanged scripts keep their health).
+    fn start_trackers(&mut self, cx: &mut Cx, config: &Config, reload: bool) {
+        let routers = &self.routers;
+        let earlier = std::mem::take(&mut self.scripts_tracked);
+        self.scripts_tracked = TrackScripts::start(
+            cx,
+            &config.vrrp_scripts,
+            |name| {
+                routers
+                    .iter()
+                    .any(|r| r.tracks.scripts.iter().any(|t| t.script == name))
+            },
+            Some(earlier),
+        );
+        self.files_tracked.stop(cx);
+        self.files_tracked = TrackFiles::start(
+            cx,
+            &config.track_files,
+            |name| {
+                routers
+                    .iter()
+                    .any(|r| r.tracks.files.iter().any(|t| t.file == name))
+            },
+            reload,
+        );
+    }
+
+    /// Every instance's total priority and whether it is held in FAULT:
+    /// what it tracks, its interface, and its sync group (one member in
+    /// FAULT holds them all).
+    fn assess(&self, cx: &Cx) -> Vec<(i32, bool)> {
+        let w = Tracked {
+            nodes: &cx.shared().reflection,
+            links: &self.running,
+            scripts: &self.scripts_tracked.health,
+            files: &self.files_tracked.values,
+        };
+        let mut out: Vec<(i32, bool)> = self
+            .routers
+            .iter()
+            .map(|r| {
+                let (total, fault) = r.tracking(&w);
+                (total, fault || r.unusable.is_some())
+            })
+            .collect();
+        for g in &self.groups {
+            if g.members.iter().any(|&m| out[m].1) {
+                for &m in &g.members {
+                    out[m].1 = true;
+                }
+            }
+        }
+        out
+    }
+
+    /// Carry out what instance `i`'s state machine asked for, and what
+    /// that asks of its sync group.
     fn act(&mut self, cx: &mut Cx, i: usize, actions: &[Action], now: Instant) {
         for a in actions {
             match *a {
                 Action::Advertise { priority } => self.advertise(i, priority),
                 Action::Transition { from, to } => self.transition(cx, i, from, to, now),
+                Action::WantMaster => {}
             }
         }
         let t = self.timers[i].protocol;
@@ -330,11 +556,47 @@ impl Vrrp {
             Some(at) => cx.arm(t, at),
             None => cx.disarm(t),
         }
+        if let Some(g) = self.routers[i].group {
+            self.follow_group(cx, g, actions, now);
+        }
+    }
+
+    /// A member moved: the others follow (keepalived's vrrp_sync_master,
+    /// vrrp_sync_backup), and the group's notify scripts run when its
+    /// state changes.
+    fn follow_group(&mut self, cx: &mut Cx, g: usize, actions: &[Action], now: Instant) {
+        let members = self.groups[g].members.clone();
+        let mv = sync_group::follow(actions, members.iter().map(|&j| &self.routers[j].m));
+        if let Some(mv) = mv {
+            for &j in &members {
+                let mut out = Vec::new();
+                match mv {
+                    Move::Master => self.routers[j].m.group_master(now, &mut out),
+                    Move::Backup => self.routers[j].m.group_backup(now, &mut out),
+                }
+                if !out.is_empty() {
+                    self.act(cx, j, &out, now);
+                }
+            }
+        }
+        let state = sync_group::state(members.iter().map(|&j| &self.routers[j].m));
+        if state != self.groups[g].state {
+            let grp = &mut self.groups[g];
+            info!("VRRP group {}: {} -> {state}", grp.cfg.name, grp.state);
+            grp.state = state;
+            let runs = grp.notifies(state);
+            let who = format!("group {}", grp.cfg.name);
+            self.run_notifies(cx, &who, runs, state);
+        }
     }
 
     fn advertise(&mut self, i: usize, priority: u8) {
         let r = &self.routers[i];
-        let Some(sock) = r.sock.and_then(|s| self.socks.get(s)) else {
+        let Some(sock) = r
+            .sock
+            .and_then(|s| self.socks.get(s))
+            .and_then(Option::as_ref)
+        else {
             return;
         };
         for dst in r.destinations() {
@@ -442,11 +704,6 @@ impl Vrrp {
             State::Stop => n.stop.clone(),
             State::Init => None,
         };
-        let timeout = if to == State::Stop {
-            NOTIFY_STOP_TIMEOUT
-        } else {
-            NOTIFY_TIMEOUT
-        };
         let mut runs: Vec<Script> = specific.into_iter().collect();
         if let Some(any) = &n.any {
             let mut s = any.clone();
@@ -458,16 +715,25 @@ impl Vrrp {
             ]);
             runs.push(s);
         }
-        let name = r.name().to_string();
+        let name = format!("({})", r.name());
+        self.run_notifies(cx, &name, runs, to);
+    }
+
+    fn run_notifies(&mut self, cx: &mut Cx, who: &str, runs: Vec<Script>, to: State) {
+        let timeout = if to == State::Stop {
+            NOTIFY_STOP_TIMEOUT
+        } else {
+            NOTIFY_TIMEOUT
+        };
         for s in runs {
             let key = self.next_script;
             self.next_script += 1;
             match cx.spawn(&mut command(&s), timeout, key) {
                 Ok(_) => {
                     self.scripts
-                        .insert(key, format!("({name}) {}", s.argv.join(" ")));
+                        .insert(key, format!("{who} {}", s.argv.join(" ")));
                 }
-                Err(e) => warn!("VRRP ({name}): cannot run {} ({}): {e}", s.argv[0], s.loc),
+                Err(e) => warn!("VRRP {who}: cannot run {} ({}): {e}", s.argv[0], s.loc),
             }
         }
     }
@@ -490,11 +756,14 @@ impl Vrrp {
     fn drain(&mut self, cx: &mut Cx, n: usize) {
         let now = Instant::now();
         for _ in 0..SOCKET_BATCH {
-            let frame = match self.socks[n].socket.recv() {
+            let Some(sock) = self.socks.get_mut(n).and_then(Option::as_mut) else {
+                return;
+            };
+            let frame = match sock.socket.recv() {
                 Ok(Some(f)) => f,
                 Ok(None) => return,
                 Err(e) => {
-                    warn!("VRRP: receiving on {}: {e}", self.socks[n].ifname);
+                    warn!("VRRP: receiving on {}: {e}", sock.ifname);
                     return;
                 }
             };
@@ -560,7 +829,12 @@ impl Vrrp {
             }
         }
         // More may be waiting: come back after the timers that are due.
-        if let Some(t) = self.socks[n].more {
+        if let Some(t) = self
+            .socks
+            .get(n)
+            .and_then(Option::as_ref)
+            .and_then(|s| s.more)
+        {
             cx.arm(t, now);
         }
     }
@@ -638,15 +912,15 @@ impl Vrrp {
         self.track(cx);
     }
 
-    /// Apply the node table and link state to every instance.
+    /// Apply what every instance tracks (nodes, links, scripts, files).
     fn track(&mut self, cx: &mut Cx) {
         let now = Instant::now();
-        for i in 0..self.routers.len() {
-            let (total, fault) = self.routers[i].tracking(&cx.shared().reflection, &self.running);
+        let assessed = self.assess(cx);
+        for (i, (total, fault)) in assessed.into_iter().enumerate() {
             let r = &mut self.routers[i];
             r.m.set_priority(total);
             let mut out = Vec::new();
-            r.m.set_fault(now, fault || r.unusable.is_some(), &mut out);
+            r.m.set_fault(now, fault, &mut out);
             self.act(cx, i, &out, now);
         }
     }
@@ -660,21 +934,31 @@ impl Vrrp {
             self.act(cx, i, &out, now);
         }
         for t in self.timers.drain(..) {
-            cx.remove_timer(t.protocol);
-            cx.remove_timer(t.garp_delay);
-            cx.remove_timer(t.garp_refresh);
-            cx.remove_timer(t.garp_lower);
+            remove_timers(cx, &t);
         }
-        for mut s in self.socks.drain(..) {
-            let fd = s.socket.fd();
-            if let Some(t) = s.token.take() {
-                cx.deregister(&mut SourceFd(&fd), t);
-            }
-            if let Some(t) = s.more.take() {
-                cx.remove_timer(t);
-            }
+        for s in self.socks.drain(..).flatten() {
+            close_socket(cx, s);
         }
         self.routers.clear();
+        self.by_slot.clear();
+        self.groups.clear();
+    }
+}
+
+fn remove_timers(cx: &mut Cx, t: &Timers) {
+    cx.remove_timer(t.protocol);
+    cx.remove_timer(t.garp_delay);
+    cx.remove_timer(t.garp_refresh);
+    cx.remove_timer(t.garp_lower);
+}
+
+fn close_socket(cx: &mut Cx, mut s: Sock) {
+    let fd = s.socket.fd();
+    if let Some(t) = s.token.take() {
+        cx.deregister(&mut SourceFd(&fd), t);
+    }
+    if let Some(t) = s.more.take() {
+        cx.remove_timer(t);
     }
 }
 
@@ -746,12 +1030,18 @@ impl Subsystem for Vrrp {
 
     fn start(&mut self, cx: &mut Cx) {
         let config = cx.shared().config.clone();
-        self.configure(cx, &config);
+        self.configure(cx, &config, false);
     }
 
     fn ready(&mut self, cx: &mut Cx, key: u64, _ev: &mio::event::Event) {
         if key == LINK_KEY {
             self.links_changed(cx);
+            return;
+        }
+        if key == INOTIFY_KEY {
+            if self.files_tracked.ready() {
+                self.track(cx);
+            }
             return;
         }
         if let Some(n) = key.checked_sub(SOCK_KEY) {
@@ -764,6 +1054,12 @@ impl Subsystem for Vrrp {
     }
 
     fn timer(&mut self, cx: &mut Cx, key: u64) {
+        if let Some(n) = key.checked_sub(track_scripts::TIMER_KEY) {
+            if let Ok(n) = usize::try_from(n) {
+                self.scripts_tracked.timer(cx, n);
+            }
+            return;
+        }
         if let Some(n) = key.checked_sub(SOCK_KEY) {
             if let Ok(n) = usize::try_from(n) {
                 if n < self.socks.len() {
@@ -772,12 +1068,9 @@ impl Subsystem for Vrrp {
             }
             return;
         }
-        let Ok(i) = usize::try_from(key / KINDS) else {
+        let Some(&i) = self.by_slot.get(&(key / KINDS)) else {
             return;
         };
-        if i >= self.routers.len() {
-            return;
-        }
         let now = Instant::now();
         match key % KINDS {
             PROTOCOL => {
@@ -808,7 +1101,15 @@ impl Subsystem for Vrrp {
         }
     }
 
-    fn exited(&mut self, _cx: &mut Cx, key: u64, exit: &Exit) {
+    fn exited(&mut self, cx: &mut Cx, key: u64, exit: &Exit) {
+        if let Some(n) = key.checked_sub(track_scripts::RUN_KEY) {
+            if let Ok(n) = usize::try_from(n) {
+                if self.scripts_tracked.exited(n, exit) {
+                    self.track(cx);
+                }
+            }
+            return;
+        }
         let Some(what) = self.scripts.remove(&key) else {
             return;
         };
@@ -841,10 +1142,40 @@ impl Subsystem for Vrrp {
             unclaimed: self.unclaimed,
             sync_daemons: n.syncd.iter().map(|s| s.to_string()).collect(),
         };
+        status.vrrp_groups = self
+            .groups
+            .iter()
+            .map(|g| VrrpGroupStatus {
+                name: g.cfg.name.clone(),
+                state: g.state.to_string(),
+                members: g.cfg.members.clone(),
+            })
+            .collect();
+        status.vrrp_scripts = self
+            .scripts_tracked
+            .summary()
+            .into_iter()
+            .map(|(name, h, skipped)| VrrpScriptStatus {
+                name,
+                health: h.to_string(),
+                skipped,
+            })
+            .collect();
+        let mut files: Vec<_> = self.files_tracked.values.iter().collect();
+        files.sort();
+        status.track_files = files
+            .into_iter()
+            .map(|(name, value)| TrackFileStatus {
+                name: name.clone(),
+                value: *value,
+            })
+            .collect();
     }
 
     fn stop(&mut self, cx: &mut Cx) {
         self.stop_routers(cx);
+        self.scripts_tracked.stop(cx);
+        self.files_tracked.stop(cx);
         if let Some(mut n) = self.net.take() {
             // The addresses go before the daemon does.
             let _ = n.jobs.send(Job::Stop);
@@ -858,55 +1189,10 @@ impl Subsystem for Vrrp {
 }
 
 impl Vrrp {
-    /// A new configuration: instances whose configuration is unchanged
-    /// keep running as they are (no transition); the others stop and
-    /// start again from it.
+    /// A new configuration: an instance found again carries on in its
+    /// state with its new settings (no needless transition, as keepalived
+    /// keeps a master across a reload); the others stop or start.
     fn reload(&mut self, cx: &mut Cx, config: &Rc<Config>) {
-        let same = self.routers.len() == config.vrrp_instances.len()
-            && self
-                .routers
-                .iter()
-                .zip(&config.vrrp_instances)
-                .all(|(r, c)| same_instance(&r.cfg, c));
-        if same {
-            if statics::wanted(config, self.statics) {
-                self.start_thread(cx);
-                self.want_statics(config);
-            }
-            for (r, c) in self.routers.iter_mut().zip(&config.vrrp_instances) {
-                // Scripts and other settings that do not change the
-                // protocol take effect as they are.
-                r.cfg.notify = c.notify.clone();
-            }
-            return;
-        }
-        self.stop_routers(cx);
-        self.configure(cx, config);
+        self.configure(cx, config, true);
     }
-}
-
-/// Equal but for where they were written and their notify scripts.
-fn same_instance(a: &VrrpInstance, b: &VrrpInstance) -> bool {
-    let strip = |c: &VrrpInstance| {
-        let mut c = c.clone();
-        c.loc = b.loc.clone();
-        c.notify = b.notify.clone();
-        for v in c.vips.iter_mut().chain(c.excluded_vips.iter_mut()) {
-            v.loc = b.loc.clone();
-        }
-        for p in &mut c.unicast_peers {
-            p.loc = b.loc.clone();
-        }
-        for t in &mut c.track_nodes {
-            t.loc = b.loc.clone();
-        }
-        for r in &mut c.routes {
-            r.loc = b.loc.clone();
-        }
-        for r in &mut c.rules {
-            r.loc = b.loc.clone();
-        }
-        c
-    };
-    strip(a) == strip(b)
 }

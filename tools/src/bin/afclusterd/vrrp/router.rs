@@ -2,16 +2,20 @@
 //! machine, the interface it was resolved to, and what it counts. No
 //! sockets here: it says what to send and where, and judges what came.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use afcluster::config::{NodeRef, VrrpInstance, VrrpVersion};
+use afcluster::config::{
+    NodeRef, TrackFile, TrackInterface, TrackNode, TrackScript, VrrpInstance, VrrpSyncGroup,
+    VrrpVersion,
+};
 use afcluster::control::VrrpStatus;
 use afcluster::rtnl::{Addr, Scope, IFA_F_NODAD};
 use afcluster::vrrp::check::{self, Drop, Expect, Peer, Received};
 use afcluster::vrrp::instance::{self, Instance, Params, State, Version};
 use afcluster::vrrp::packet::{self, Auth, Checksum, EncodeError};
+use afcluster::vrrp::script::Health;
 use afcluster::vrrp::track;
 use afcluster::{NodeState, Reflection};
 
@@ -25,8 +29,33 @@ pub struct Iface {
     pub source: IpAddr,
 }
 
+/// What an instance tracks: its own track_* lines and its sync group's.
+#[derive(Debug, Clone, Default)]
+pub struct Tracks {
+    pub interfaces: Vec<TrackInterface>,
+    pub scripts: Vec<TrackScript>,
+    pub files: Vec<TrackFile>,
+    pub nodes: Vec<TrackNode>,
+}
+
+/// The state of everything an instance may track.
+pub struct Tracked<'a> {
+    pub nodes: &'a Reflection,
+    /// Running (up with a carrier), by interface name.
+    pub links: &'a HashMap<String, bool>,
+    /// vrrp_script health by name; a script not there moves nothing.
+    pub scripts: &'a HashMap<String, Health>,
+    /// track_file numbers by name; a file not there moves nothing.
+    pub files: &'a HashMap<String, i64>,
+}
+
 pub struct Router {
+    /// Stable across reloads: its timers' keys are made from it.
+    pub slot: u64,
     pub cfg: VrrpInstance,
+    pub tracks: Tracks,
+    /// Its vrrp_sync_group among the subsystem's.
+    pub group: Option<usize>,
     pub m: Instance,
     /// None: the interface or its address was not found (FAULT).
     pub iface: Option<Iface>,
@@ -91,7 +120,16 @@ impl Router {
                 max_ttl: p.max_ttl,
             })
             .collect();
+        let tracks = Tracks {
+            interfaces: cfg.track_interfaces.clone(),
+            scripts: cfg.track_scripts.clone(),
+            files: cfg.track_files.clone(),
+            nodes: cfg.track_nodes.clone(),
+        };
         Router {
+            slot: 0,
+            tracks,
+            group: None,
             advert_addrs: cfg.vips.iter().map(|v| v.addr).collect(),
             m,
             iface,
@@ -108,6 +146,49 @@ impl Router {
 
     pub fn name(&self) -> &str {
         &self.cfg.name
+    }
+
+    /// Whether a reload may hand this running instance `new`'s
+    /// configuration and let it carry on: the same VRID, version and
+    /// family on the same interface, still as the kernel has it.
+    pub fn can_become(&self, new: &Router) -> bool {
+        let family = |r: &Router| r.iface.as_ref().map(|i| i.source.is_ipv6());
+        self.cfg.vrid == new.cfg.vrid
+            && self.cfg.version == new.cfg.version
+            && self.cfg.interface == new.cfg.interface
+            && self.iface.is_some()
+            && self.iface.as_ref().map(|i| (i.index, i.mac))
+                == new.iface.as_ref().map(|i| (i.index, i.mac))
+            && family(self) == family(new)
+    }
+
+    /// Take `new`'s configuration, keeping its state machine's state,
+    /// counters and drops (see `can_become`). Its group is set again by
+    /// `join`.
+    pub fn reconfigure(&mut self, new: Router) {
+        self.m.reconfigure(new.m.params().clone());
+        self.m.set_grouped(false);
+        self.group = None;
+        self.cfg = new.cfg;
+        self.tracks = new.tracks;
+        self.iface = new.iface;
+        self.unusable = new.unusable;
+        self.sock = new.sock;
+        self.advert_addrs = new.advert_addrs;
+        self.auth = new.auth;
+        self.checksum = new.checksum;
+        self.peers = new.peers;
+    }
+
+    /// A member of group `index`: it tracks what the group tracks too.
+    pub fn join(&mut self, index: usize, g: &VrrpSyncGroup) {
+        self.group = Some(index);
+        self.m.set_grouped(true);
+        let t = &mut self.tracks;
+        t.interfaces.extend(g.track_interfaces.iter().cloned());
+        t.scripts.extend(g.track_scripts.iter().cloned());
+        t.files.extend(g.track_files.iter().cloned());
+        t.nodes.extend(g.track_nodes.iter().cloned());
     }
 
     pub fn multicast(&self) -> bool {
@@ -222,45 +303,50 @@ impl Router {
     }
 
     /// Its total priority and FAULT from what it tracks: cluster nodes,
-    /// and links (`running`: by name, up with a carrier): its own
-    /// interface unless dont_track_primary, the track_interfaces, and the
-    /// interfaces its addresses are on unless no_track (keepalived's).
-    pub fn tracking(
-        &self,
-        r: &Reflection,
-        running: &std::collections::HashMap<String, bool>,
-    ) -> (i32, bool) {
-        let up = |name: &str| running.get(name).copied().unwrap_or(false);
-        let mut links = Vec::new();
+    /// scripts, files, and links: its own interface unless
+    /// dont_track_primary, the track_interfaces, and the interfaces its
+    /// addresses are on unless no_track (keepalived's).
+    pub fn tracking(&self, w: &Tracked<'_>) -> (i32, bool) {
+        let up = |name: &str| w.links.get(name).copied().unwrap_or(false);
+        let t = &self.tracks;
+        let mut effects = Vec::new();
         if !self.cfg.dont_track_primary {
-            links.push(track::effect(0, false, up(&self.cfg.interface)));
+            effects.push(track::effect(0, false, up(&self.cfg.interface)));
         }
-        for t in &self.cfg.track_interfaces {
-            links.push(track::effect(t.weight, t.reverse, up(&t.interface)));
+        for i in &t.interfaces {
+            effects.push(track::effect(i.weight, i.reverse, up(&i.interface)));
         }
         for v in self.cfg.vips.iter().chain(&self.cfg.excluded_vips) {
             if let (Some(d), false) = (&v.dev, v.no_track) {
-                links.push(track::effect(0, false, up(d)));
+                effects.push(track::effect(0, false, up(d)));
             }
         }
-        let nodes = self.cfg.track_nodes.iter().map(|t| {
-            let id = match &t.node {
+        let r = w.nodes;
+        for n in &t.nodes {
+            let id = match &n.node {
                 NodeRef::Local => Some(r.local_node()).filter(|id| *id != 0),
                 NodeRef::Id(id) => Some(*id),
-                NodeRef::Name(name) => r.nodes().iter().find(|n| &n.name == name).map(|n| n.id),
+                NodeRef::Name(name) => r.nodes().iter().find(|x| &x.name == name).map(|x| x.id),
             };
             let node_up = id.and_then(|id| r.state(id)) == Some(NodeState::Up);
-            track::effect(t.weight, t.reverse, node_up)
-        });
-        let (total, fault) = track::total(self.cfg.priority, nodes.chain(links));
+            effects.push(track::effect(n.weight, n.reverse, node_up));
+        }
+        for s in &t.scripts {
+            if let Some(h) = w.scripts.get(&s.script) {
+                effects.push(track::script_effect(s.weight, s.reverse, *h));
+            }
+        }
+        for f in &t.files {
+            if let Some(v) = w.files.get(&f.file) {
+                effects.push(track::file_effect(*v, f.weight, f.reverse));
+            }
+        }
+        let (total, fault) = track::total(self.cfg.priority, effects);
         // Until the table is first loaded nothing is known of the nodes:
         // FAULT, as keepalived holds an instance whose tracked script has
         // not yet run. A table gone stale keeps what it last said.
         let never_loaded = r.is_stale() && r.seq() == 0;
-        (
-            total,
-            fault || (never_loaded && !self.cfg.track_nodes.is_empty()),
-        )
+        (total, fault || (never_loaded && !t.nodes.is_empty()))
     }
 
     pub fn transitioned(&mut self, now: Instant) {

@@ -143,9 +143,23 @@ fn packets_that_fail_the_checks_are_counted_by_reason() {
 }
 
 impl Router {
+    /// Tracking nodes and links only.
+    fn tracking_links(
+        &self,
+        r: &Reflection,
+        links: &std::collections::HashMap<String, bool>,
+    ) -> (i32, bool) {
+        self.tracking(&Tracked {
+            nodes: r,
+            links,
+            scripts: &Default::default(),
+            files: &Default::default(),
+        })
+    }
+
     /// Tracking with its interface up.
     fn tracking_up(&self, r: &Reflection) -> (i32, bool) {
-        self.tracking(r, &[("eth0".to_string(), true)].into())
+        self.tracking_links(r, &[("eth0".to_string(), true)].into())
     }
 }
 
@@ -156,11 +170,151 @@ fn its_interface_going_down_is_a_fault_unless_dont_track_primary() {
     let links = |eth0, eth1| -> std::collections::HashMap<String, bool> {
         [("eth0".to_string(), eth0), ("eth1".to_string(), eth1)].into()
     };
-    assert_eq!(r.tracking(&t, &links(true, true)), (100, false));
-    assert_eq!(r.tracking(&t, &links(true, false)), (70, false));
-    assert!(r.tracking(&t, &links(false, true)).1);
+    assert_eq!(r.tracking_links(&t, &links(true, true)), (100, false));
+    assert_eq!(r.tracking_links(&t, &links(true, false)), (70, false));
+    assert!(r.tracking_links(&t, &links(false, true)).1);
     // An interface not known at all is not up.
-    assert!(r.tracking(&t, &Default::default()).1);
+    assert!(r.tracking_links(&t, &Default::default()).1);
     let d = router(" dont_track_primary");
-    assert_eq!(d.tracking(&t, &links(false, true)), (100, false));
+    assert_eq!(d.tracking_links(&t, &links(false, true)), (100, false));
+}
+
+/// The first instance of a whole configuration (scripts, files, groups).
+fn configured(text: &str) -> (Router, Config) {
+    let c = Config::from_text(text, Path::new("/t.conf")).unwrap_or_else(|e| panic!("{e}"));
+    let cfg = c.vrrp_instances[0].clone();
+    let r = Router::new(
+        cfg,
+        Ok(Iface {
+            index: 2,
+            mac: [2, 0, 0, 0, 0, 2],
+            source: "10.0.0.2".parse().unwrap(),
+        }),
+    );
+    (r, c)
+}
+
+const SCRIPTS_AND_FILES: &str = "
+vrrp_script chk_up {
+ script \"/bin/true\"
+}
+vrrp_script chk_load {
+ script \"/bin/true\"
+ weight -30
+}
+track_file maint {
+ file /run/maint
+ weight 0
+}
+track_file load {
+ file /run/load
+ weight -5
+}
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ priority 100
+ track_script {
+  chk_up
+  chk_load
+ }
+ track_file {
+  maint
+  load
+ }
+ virtual_ipaddress {
+  10.0.0.100/24
+ }
+}
+";
+
+#[test]
+fn scripts_and_files_move_the_priority_or_hold_it_in_fault() {
+    let (r, _) = configured(SCRIPTS_AND_FILES);
+    let t = Reflection::new();
+    let links = [("eth0".to_string(), true)].into();
+    let at = |up: Health, load: Health, maint: i64, load_file: i64| {
+        r.tracking(&Tracked {
+            nodes: &t,
+            links: &links,
+            scripts: &[("chk_up".to_string(), up), ("chk_load".to_string(), load)].into(),
+            files: &[
+                ("maint".to_string(), maint),
+                ("load".to_string(), load_file),
+            ]
+            .into(),
+        })
+    };
+    use Health::*;
+    // A weight-0 script not yet run holds the instance in FAULT.
+    assert_eq!(at(Unknown, Unknown, 0, 0), (100, true));
+    assert_eq!(at(Good, Unknown, 0, 0), (100, false));
+    assert_eq!(at(Good, Failed, 0, 0), (70, false));
+    assert_eq!(at(Failed, Good, 0, 0), (100, true));
+    // The file's number times its weight; a weight-0 file's non-zero is FAULT.
+    assert_eq!(at(Good, Good, 0, 4), (80, false));
+    assert_eq!(at(Good, Good, 1, 0), (100, true));
+    assert_eq!(at(Good, Good, 0, -100), (353, false));
+    assert_eq!(at(Good, Good, 0, 60), (100, true));
+}
+
+#[test]
+fn a_member_tracks_what_its_group_tracks() {
+    let text = "
+vrrp_script chk {
+ script \"/bin/true\"
+}
+vrrp_sync_group G {
+ group {
+  VI_1
+  VI_2
+ }
+ track_script {
+  chk
+ }
+ track_interface {
+  eth1
+ }
+}
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ priority 100
+ virtual_ipaddress {
+  10.0.0.100/24
+ }
+}
+vrrp_instance VI_2 {
+ interface eth0
+ virtual_router_id 52
+ priority 100
+ virtual_ipaddress {
+  10.0.0.101/24
+ }
+}
+";
+    let (mut r, c) = configured(text);
+    let t = Reflection::new();
+    let links = [("eth0".to_string(), true), ("eth1".to_string(), true)].into();
+    let scripts = [("chk".to_string(), Health::Failed)].into();
+    let w = Tracked {
+        nodes: &t,
+        links: &links,
+        scripts: &scripts,
+        files: &Default::default(),
+    };
+    assert_eq!(r.tracking(&w), (100, false));
+    r.join(0, &c.vrrp_sync_groups[0]);
+    assert_eq!(r.group, Some(0));
+    assert_eq!(r.tracking(&w), (100, true));
+    let down = [("eth0".to_string(), true), ("eth1".to_string(), false)].into();
+    let scripts = [("chk".to_string(), Health::Good)].into();
+    assert!(
+        r.tracking(&Tracked {
+            links: &down,
+            scripts: &scripts,
+            ..w
+        })
+        .1
+    );
 }

@@ -1,0 +1,51 @@
+//! vrrp_sync_groups as the daemon runs them: which instances are in each,
+//! and the group's state for its notify scripts. The rules that move the
+//! members are `afcluster::vrrp::sync_group`'s.
+
+use afcluster::config::{Script, VrrpSyncGroup};
+use afcluster::vrrp::instance::State;
+
+use super::router::notify_state;
+
+pub struct Group {
+    pub cfg: VrrpSyncGroup,
+    /// The members' indexes among the subsystem's instances.
+    pub members: Vec<usize>,
+    /// As last notified.
+    pub state: State,
+}
+
+impl Group {
+    pub fn new(cfg: VrrpSyncGroup, members: Vec<usize>) -> Group {
+        Group {
+            cfg,
+            members,
+            state: State::Init,
+        }
+    }
+
+    /// keepalived's send_group_notifies: notify_master/_backup/_fault/
+    /// _stop, then `notify` with GROUP, the name, the state and 0.
+    pub fn notifies(&self, to: State) -> Vec<Script> {
+        let n = &self.cfg.notify;
+        let specific = match to {
+            State::Master => n.master.clone(),
+            State::Backup => n.backup.clone(),
+            State::Fault => n.fault.clone(),
+            State::Stop => n.stop.clone(),
+            State::Init => None,
+        };
+        let mut runs: Vec<Script> = specific.into_iter().collect();
+        if let Some(any) = &n.any {
+            let mut s = any.clone();
+            s.argv.extend([
+                "GROUP".to_string(),
+                self.cfg.name.clone(),
+                notify_state(to).to_string(),
+                "0".to_string(),
+            ]);
+            runs.push(s);
+        }
+        runs
+    }
+}

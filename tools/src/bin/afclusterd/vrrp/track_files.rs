@@ -1,0 +1,212 @@
+//! track_files: the number each tracked file holds, kept current by
+//! inotify on the file's directory (as keepalived's trackers/track_file.c
+//! watches it: written and closed, moved in, moved away or deleted — the
+//! last two count as 0), read on the loop when the kernel says so. No
+//! polling.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::Read;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use afcluster::config::TrackedFile;
+use afcluster::vrrp::track::file_value;
+use log::{info, warn};
+use mio::unix::SourceFd;
+use mio::{Interest, Token};
+use rustix::fs::inotify::{self, CreateFlags, ReadFlags, WatchFlags};
+
+use crate::core::Cx;
+
+/// The inotify descriptor's readiness key.
+pub const INOTIFY_KEY: u64 = u64::MAX - 1;
+
+struct Watched {
+    name: String,
+    path: PathBuf,
+    /// The watch on its directory, and its name there.
+    wd: i32,
+    file_name: OsString,
+}
+
+#[derive(Default)]
+pub struct TrackFiles {
+    inotify: Option<(OwnedFd, Token)>,
+    files: Vec<Watched>,
+    /// By name, as the instances read it. A file that cannot be watched
+    /// is not here (keepalived drops it too).
+    pub values: HashMap<String, i64>,
+}
+
+impl TrackFiles {
+    /// Watch the files `used` names; `init_file` writes them first unless
+    /// `reload` (keepalived never overwrites one on reload).
+    pub fn start(
+        cx: &mut Cx,
+        defs: &[TrackedFile],
+        used: impl Fn(&str) -> bool,
+        reload: bool,
+    ) -> TrackFiles {
+        let mut out = TrackFiles::default();
+        let defs: Vec<&TrackedFile> = defs.iter().filter(|d| used(&d.name)).collect();
+        if defs.is_empty() {
+            return out;
+        }
+        let fd = match inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK) {
+            Ok(fd) => fd,
+            Err(e) => {
+                warn!("VRRP: cannot watch the track_files (inotify: {e}): they are not tracked");
+                return out;
+            }
+        };
+        for d in defs {
+            if let Some(init) = d.init {
+                initialise(d, init.value, init.overwrite, reload);
+            }
+            let (Some(dir), Some(file_name)) = (d.path.parent(), d.path.file_name()) else {
+                warn!("track_file {}: {} names no file", d.name, d.path.display());
+                continue;
+            };
+            let flags = WatchFlags::CLOSE_WRITE | WatchFlags::DELETE | WatchFlags::MOVE;
+            match inotify::add_watch(&fd, dir, flags) {
+                Ok(wd) => {
+                    let value = read_value(&d.path).unwrap_or(0);
+                    out.values.insert(d.name.clone(), value);
+                    out.files.push(Watched {
+                        name: d.name.clone(),
+                        path: d.path.clone(),
+                        wd,
+                        file_name: file_name.to_os_string(),
+                    });
+                }
+                Err(e) => warn!(
+                    "track_file {} ({}): cannot watch its directory {}: {e}; it is not tracked",
+                    d.name,
+                    d.loc,
+                    dir.display()
+                ),
+            }
+        }
+        let raw = fd.as_raw_fd();
+        match cx.register(&mut SourceFd(&raw), INOTIFY_KEY, Interest::READABLE) {
+            Ok(t) => out.inotify = Some((fd, t)),
+            Err(e) => {
+                warn!("VRRP: cannot watch the track_files: {e}");
+                out.values.clear();
+                out.files.clear();
+            }
+        }
+        out
+    }
+
+    /// The kernel reported changes: true when a value moved.
+    pub fn ready(&mut self) -> bool {
+        let Some((fd, _)) = &self.inotify else {
+            return false;
+        };
+        let mut buf = [MaybeUninit::<u8>::uninit(); 4096];
+        let mut reader = inotify::Reader::new(fd, &mut buf);
+        let mut changed: Vec<(usize, Option<i64>)> = Vec::new();
+        let mut overflow = false;
+        loop {
+            let ev = match reader.next() {
+                Ok(ev) => ev,
+                Err(rustix::io::Errno::AGAIN) => break,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => {
+                    warn!("VRRP: reading the track_files' changes: {e}");
+                    break;
+                }
+            };
+            let mask = ev.events();
+            if mask.contains(ReadFlags::QUEUE_OVERFLOW) {
+                overflow = true;
+                continue;
+            }
+            if mask.contains(ReadFlags::ISDIR) {
+                continue;
+            }
+            let Some(name) = ev.file_name() else {
+                continue;
+            };
+            let name = std::ffi::OsStr::from_bytes(name.to_bytes());
+            let gone = mask.intersects(ReadFlags::DELETE | ReadFlags::MOVED_FROM);
+            for (i, f) in self.files.iter().enumerate() {
+                if f.wd == ev.wd() && f.file_name == name {
+                    changed.push((i, if gone { Some(0) } else { read_value(&f.path) }));
+                }
+            }
+        }
+        if overflow {
+            // Events were lost: read every file again.
+            changed = (0..self.files.len())
+                .map(|i| (i, read_value(&self.files[i].path).or(Some(0))))
+                .collect();
+        }
+        let mut moved = false;
+        for (i, v) in changed {
+            let f = &self.files[i];
+            // None: a number keepalived would ignore; the last one stands.
+            let Some(v) = v else {
+                info!(
+                    "track_file {}: {} holds an invalid number: ignored",
+                    f.name,
+                    f.path.display()
+                );
+                continue;
+            };
+            if self.values.insert(f.name.clone(), v) != Some(v) {
+                info!("track_file {}: {} now holds {v}", f.name, f.path.display());
+                moved = true;
+            }
+        }
+        moved
+    }
+
+    pub fn stop(&mut self, cx: &mut Cx) {
+        if let Some((fd, t)) = self.inotify.take() {
+            let raw = fd.as_raw_fd();
+            cx.deregister(&mut SourceFd(&raw), t);
+        }
+        self.files.clear();
+        self.values.clear();
+    }
+}
+
+/// The file's number (0 if it is missing or empty); None for a number
+/// out of range.
+fn read_value(path: &Path) -> Option<i64> {
+    let mut buf = [0u8; 127];
+    let n = match std::fs::File::open(path) {
+        Ok(mut f) => f.read(&mut buf).unwrap_or(0),
+        Err(_) => 0,
+    };
+    file_value(&buf[..n])
+}
+
+/// `init_file`: write the value unless the file exists (without
+/// `overwrite`), or on reload.
+fn initialise(d: &TrackedFile, value: i32, overwrite: bool, reload: bool) {
+    match std::fs::metadata(&d.path) {
+        Ok(_) if !overwrite || reload => return,
+        Ok(m) if !m.is_file() => {
+            warn!(
+                "track_file {}: cannot initialise {}: not a regular file",
+                d.name,
+                d.path.display()
+            );
+            return;
+        }
+        _ => {}
+    }
+    if let Err(e) = std::fs::write(&d.path, format!("{value}\n")) {
+        warn!(
+            "track_file {}: cannot initialise {}: {e}",
+            d.name,
+            d.path.display()
+        );
+    }
+}
