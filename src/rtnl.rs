@@ -1,5 +1,6 @@
 //! The few rtnetlink requests VRRP needs: find an interface (index, MAC,
-//! up or not), list its addresses, add and remove one. netlink-packet-route
+//! up or not), list its addresses, add and remove one, and the same for
+//! routes (`route`) and rules (`rule`). netlink-packet-route
 //! builds and parses the messages; the library's transport carries them.
 //! Blocking requests: the daemon makes them off its event loop.
 
@@ -17,6 +18,11 @@ use netlink_sys::protocols::NETLINK_ROUTE;
 use crate::netlink::{transact, NlError, NlSocket};
 
 pub mod monitor;
+pub mod route;
+pub mod rule;
+
+pub use route::Route;
+pub use rule::Rule;
 
 /// A request the kernel does not answer within this is reported as failed.
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -203,6 +209,82 @@ impl Rtnl {
             {
                 Ok(false)
             }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Rtnl {
+    /// Add `r` (its interfaces looked up by name first). Ok(false): the
+    /// same route was there already.
+    pub fn add_route(&mut self, r: &Route) -> Result<bool> {
+        // A route through a missing interface waits for it (the caller
+        // retries).
+        let m = self
+            .route_message(r, route::Op::Add)?
+            .map_err(|e| NlError::Io(std::io::Error::new(std::io::ErrorKind::NotFound, e)))?;
+        match transact::<_, RouteNetlinkMessage>(
+            &mut self.sock,
+            RouteNetlinkMessage::NewRoute(m),
+            r.add_flags(),
+        ) {
+            Ok(_) => Ok(true),
+            Err(NlError::Kernel(e)) if e.errno == libc::EEXIST => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Remove `r`. Ok(false): it was not there (nor its interface).
+    pub fn del_route(&mut self, r: &Route) -> Result<bool> {
+        let Ok(m) = self.route_message(r, route::Op::Del)? else {
+            // Its interface is gone, and the kernel removed the route with it.
+            return Ok(false);
+        };
+        match transact::<_, RouteNetlinkMessage>(
+            &mut self.sock,
+            RouteNetlinkMessage::DelRoute(m),
+            0,
+        ) {
+            Ok(_) => Ok(true),
+            Err(NlError::Kernel(e)) if e.errno == libc::ESRCH || e.errno == libc::ENOENT => {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn route_message(
+        &mut self,
+        r: &Route,
+        op: route::Op,
+    ) -> Result<std::result::Result<netlink_packet_route::route::RouteMessage, String>> {
+        let mut found = Vec::new();
+        for d in r.devs() {
+            if let Some(l) = self.link(d)? {
+                found.push((l.name, l.index));
+            }
+        }
+        Ok(route::message(r, op, |n| {
+            found.iter().find(|(f, _)| f == n).map(|(_, i)| *i)
+        }))
+    }
+
+    /// Add `r`. Ok(false): the same rule was there already.
+    pub fn add_rule(&mut self, r: &Rule) -> Result<bool> {
+        let m = RouteNetlinkMessage::NewRule(rule::message(r));
+        match transact::<_, RouteNetlinkMessage>(&mut self.sock, m, NLM_F_CREATE | NLM_F_EXCL) {
+            Ok(_) => Ok(true),
+            Err(NlError::Kernel(e)) if e.errno == libc::EEXIST => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Remove `r`. Ok(false): it was not there.
+    pub fn del_rule(&mut self, r: &Rule) -> Result<bool> {
+        let m = RouteNetlinkMessage::DelRule(rule::message(r));
+        match transact::<_, RouteNetlinkMessage>(&mut self.sock, m, 0) {
+            Ok(_) => Ok(true),
+            Err(NlError::Kernel(e)) if e.errno == libc::ENOENT => Ok(false),
             Err(e) => Err(e),
         }
     }

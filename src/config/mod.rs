@@ -4,6 +4,8 @@
 pub mod checker;
 pub mod global_defs;
 pub mod parse;
+pub mod route;
+pub mod rule;
 #[cfg(test)]
 mod testing;
 pub mod track;
@@ -22,6 +24,8 @@ use std::path::{Path, PathBuf};
 pub use checker::{Checker, CiLinuxCheck, MiscCheck, TcpCheck};
 pub use global_defs::{GlobalDefs, Script};
 pub use parse::{ConfigError, Location, Statement, Word};
+pub use route::Route;
+pub use rule::Rule;
 pub use track::{NodeRef, TrackFile, TrackInterface, TrackNode, TrackScript};
 pub use track_file::{TrackFileInit, TrackedFile};
 pub use vip::{Vip, VipFlags};
@@ -50,6 +54,12 @@ pub struct Config {
     /// `track_file` (and `vrrp_track_file`) definitions.
     pub track_files: Vec<TrackedFile>,
     pub vrrp_sync_groups: Vec<VrrpSyncGroup>,
+    /// `static_ipaddress { }`, `static_routes { }`, `static_rules { }`:
+    /// added at start, not moved by VRRP, removed at stop (keepalived
+    /// 2.2.7's vrrp_daemon.c); a reload applies the difference.
+    pub static_addresses: Vec<Vip>,
+    pub static_routes: Vec<Route>,
+    pub static_rules: Vec<Rule>,
     /// Things that do not stop the configuration from working but that an
     /// operator should know about (keepalived keywords with no meaning here).
     pub warnings: Vec<ConfigError>,
@@ -78,8 +88,8 @@ impl std::error::Error for ConfigErrors {}
 /// for configurations pasted from keepalived.
 fn keepalived_only(kw: &str) -> Option<&'static str> {
     Some(match kw {
-        "static_ipaddress" | "static_routes" | "static_rules" | "track_group" => {
-            "afclusterd does not add static addresses, routes or rules yet"
+        "track_group" => {
+            "afclusterd has no track groups: no instance follows static addresses, routes or rules"
         }
         "vrrp_track_process" => "afclusterd does not track processes yet (a vrrp_script can)",
         "garp_group" => "afclusterd does not space gratuitous ARPs per interface group yet",
@@ -116,6 +126,9 @@ impl Config {
             vrrp_scripts: Vec::new(),
             track_files: Vec::new(),
             vrrp_sync_groups: Vec::new(),
+            static_addresses: Vec::new(),
+            static_routes: Vec::new(),
+            static_rules: Vec::new(),
             warnings: Vec::new(),
         }
     }
@@ -127,6 +140,7 @@ impl Config {
         let mut virtual_servers = Vec::new();
         let mut seen_global: Option<&Location> = None;
         let mut vrrp_sections = Vec::new();
+        let mut statics = Statics::default();
         for (order, st) in tree.iter().enumerate() {
             let kw = st.keyword.text.as_str();
             match kw {
@@ -150,6 +164,9 @@ impl Config {
                         virtual_servers.push(vs);
                     }
                 }
+                "static_ipaddress" | "static_routes" | "static_rules" => {
+                    statics.read(st, &mut errors, &mut warnings)
+                }
                 _ if vrrp::is_vrrp_section(kw) => vrrp_sections.push((order, st)),
                 _ => match keepalived_only(kw) {
                     Some(why) => errors.push(ConfigError::at(
@@ -167,7 +184,14 @@ impl Config {
             }
         }
         // After the whole tree: global_defs may come last.
-        let vrrp = vrrp::read(&vrrp_sections, &mut global, &mut errors, &mut warnings);
+        let mut vrrp = vrrp::read(&vrrp_sections, &mut global, &mut errors, &mut warnings);
+        rule::assign_priorities(
+            statics
+                .rules
+                .iter_mut()
+                .chain(vrrp.instances.iter_mut().flat_map(|i| i.rules.iter_mut())),
+            &mut warnings,
+        );
         if errors.is_empty() {
             Ok(Config {
                 path: path.to_path_buf(),
@@ -177,10 +201,65 @@ impl Config {
                 vrrp_scripts: vrrp.scripts,
                 track_files: vrrp.track_files,
                 vrrp_sync_groups: vrrp.sync_groups,
+                static_addresses: statics.addresses,
+                static_routes: statics.routes,
+                static_rules: statics.rules,
                 warnings,
             })
         } else {
             Err(ConfigErrors(errors))
+        }
+    }
+}
+
+/// The top-level static sections, as read so far (they may repeat).
+#[derive(Default)]
+struct Statics {
+    addresses: Vec<Vip>,
+    routes: Vec<Route>,
+    rules: Vec<Rule>,
+}
+
+impl Statics {
+    fn read(
+        &mut self,
+        st: &Statement,
+        errors: &mut Vec<ConfigError>,
+        warnings: &mut Vec<ConfigError>,
+    ) {
+        match st.keyword.text.as_str() {
+            "static_ipaddress" => {
+                for v in vip::read_block(st, errors) {
+                    // keepalived would use global_defs' default_interface
+                    // (eth0 unless set), which afclusterd does not have.
+                    if v.dev.is_none() {
+                        errors.push(ConfigError::at(
+                            &v.loc,
+                            format!(
+                                "static address {v} needs dev IF (keepalived would put it on \
+                                 default_interface, eth0 unless set)"
+                            ),
+                        ));
+                    } else if let Some(first) = self
+                        .addresses
+                        .iter()
+                        .find(|w| w.addr == v.addr && w.dev == v.dev)
+                    {
+                        errors.push(ConfigError::at(
+                            &v.loc,
+                            format!("{} is already a static address at {}", v.addr, first.loc),
+                        ));
+                    } else {
+                        self.addresses.push(v);
+                    }
+                }
+            }
+            "static_routes" => self
+                .routes
+                .append(&mut route::read_block(st, errors, warnings)),
+            _ => self
+                .rules
+                .append(&mut rule::read_block(st, errors, warnings)),
         }
     }
 }
@@ -201,10 +280,10 @@ mod tests {
 
     #[test]
     fn unknown_and_keepalived_only_sections_are_located_errors() {
-        let e = load("global_defs {\n}\nstatic_routes {\n}\n  bogus 1\n").unwrap_err();
+        let e = load("global_defs {\n}\ntrack_group {\n}\n  bogus 1\n").unwrap_err();
         let text = e.to_string();
         assert!(
-            text.contains("test.conf:3:1: 'static_routes' is a keepalived section that afclusterd does not support: afclusterd does not add static addresses, routes or rules yet"),
+            text.contains("test.conf:3:1: 'track_group' is a keepalived section that afclusterd does not support: afclusterd has no track groups"),
             "{text}"
         );
         assert!(
@@ -227,6 +306,34 @@ mod tests {
                 .contains("test.conf:1:1: 'virtual_server_group' is a keepalived section that afclusterd does not support"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn static_sections_are_read_and_addresses_need_a_dev() {
+        let c = load(
+            "static_ipaddress {\n 10.0.0.1/24 dev lo\n}\nstatic_routes {\n 10.1.0.0/16 dev lo no_track\n}\n\
+             static_rules {\n from 10.1.0.0/16 table 5 priority 9 no_track\n}\n",
+        )
+        .unwrap();
+        assert_eq!(c.static_addresses[0].to_string(), "10.0.0.1/24");
+        assert_eq!(c.static_routes[0].route.to_string(), "10.1.0.0/16 dev lo");
+        assert_eq!(
+            c.static_rules[0].rule.to_string(),
+            "9: from 10.1.0.0/16 lookup 5"
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let e = load("static_ipaddress {\n 10.0.0.1\n 10.0.0.2 dev lo\n 10.0.0.2 dev lo\n}\n")
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("test.conf:2:2: static address 10.0.0.1/32 needs dev IF"),
+            "{text}"
+        );
+        assert!(
+            text.contains("test.conf:4:2: 10.0.0.2 is already a static address at"),
+            "{text}"
+        );
+        assert_eq!(e.0.len(), 2, "{text}");
     }
 
     #[test]

@@ -233,7 +233,7 @@ pub(crate) fn read(st: &Statement) -> Result<Vip, ConfigError> {
             "track_group" => {
                 return Err(ConfigError::at(
                     &opt.loc,
-                    "track_group is for static_ipaddress, which afclusterd does not support yet",
+                    "track_group is not supported by afclusterd: no instance follows static addresses",
                 ))
             }
             _ => {
@@ -313,7 +313,7 @@ fn max_prefix(f: Family) -> u8 {
 }
 
 /// `IP[/PREFIX]`.
-fn address(w: &Word) -> Result<(IpAddr, u8), ConfigError> {
+pub(crate) fn address(w: &Word) -> Result<(IpAddr, u8), ConfigError> {
     let (a, p) = match w.text.split_once('/') {
         Some((a, p)) => (a, Some(p)),
         None => (w.text.as_str(), None),
@@ -347,7 +347,7 @@ fn address(w: &Word) -> Result<(IpAddr, u8), ConfigError> {
 /// keepalived's scopes (lib/rttables.c rtscope_default), or a number
 /// 0..255 (strtoul base 0: decimal, 0x hex, 0 octal). /etc/iproute2/rt_scopes
 /// names are not read.
-fn scope(w: &Word) -> Result<u8, ConfigError> {
+pub(crate) fn scope(w: &Word) -> Result<u8, ConfigError> {
     let t = w.text.as_str();
     let named = match t {
         "global" => Some(0),

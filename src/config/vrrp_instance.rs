@@ -29,6 +29,8 @@ use std::time::Duration;
 
 use super::global_defs::Script;
 use super::parse::{ConfigError, Location, Statement, Word};
+pub use super::route::Route;
+pub use super::rule::Rule;
 pub use super::track::{NodeRef, TrackFile, TrackInterface, TrackNode, TrackScript};
 pub use super::vip::Vip;
 use crate::ipvs::Family;
@@ -80,6 +82,11 @@ pub struct VrrpInstance {
     /// `virtual_ipaddress_excluded { }`: added and removed with the
     /// VIPs, not advertised; of either family.
     pub excluded_vips: Vec<Vip>,
+    /// `virtual_routes { }`: added after the VIPs on becoming master,
+    /// removed before them on leaving it.
+    pub routes: Vec<Route>,
+    /// `virtual_rules { }`: added after the routes, removed before them.
+    pub rules: Vec<Rule>,
     /// `mcast_src_ip` or `unicast_src_ip` (one keyword: both set the
     /// adverts' source); None: the interface's primary address.
     pub src_ip: Option<IpAddr>,
@@ -219,7 +226,6 @@ pub(crate) enum Kind {
 /// track_node. None: not a keyword.
 pub(crate) fn classify(kw: &str) -> Option<Kind> {
     const VMAC: &str = "VRRP virtual MAC interfaces are not supported yet by afclusterd";
-    const ROUTES: &str = "afclusterd does not add routes or rules yet";
     Some(match kw {
         "state"
         | "interface"
@@ -266,13 +272,14 @@ pub(crate) fn classify(kw: &str) -> Option<Kind> {
         | "track_script"
         | "track_file"
         | "track_node"
-        | "lvs_sync_daemon_interface" => Kind::Read,
+        | "lvs_sync_daemon_interface"
+        | "virtual_routes"
+        | "virtual_rules" => Kind::Read,
         "use_vmac" | "use_vmac_addr" | "vmac_xmit_base" | "garp_extra_if" | "vmac_garp_intvl" => {
             Kind::Unsupported(VMAC)
         }
         "use_ipvlan" => Kind::Unsupported("ipvlan interfaces are not supported yet by afclusterd"),
         "vrf" => Kind::Unsupported("VRFs are not supported yet by afclusterd"),
-        "virtual_routes" | "virtual_rules" => Kind::Unsupported(ROUTES),
         "promote_secondaries" => {
             Kind::Unsupported("afclusterd does not set promote_secondaries on interfaces yet")
         }

@@ -177,7 +177,7 @@ fn every_mistake_of_a_line_is_located() {
             "24:15: dev needs a value (address 10.0.0.17)",
             "25:15: unknown option 'frobnicate' for address 10.0.0.18",
             "26:15: use_vmac (a VRRP virtual MAC interface) is not supported yet",
-            "27:15: track_group is for static_ipaddress",
+            "27:15: track_group is not supported by afclusterd",
             "28:15: 10.0.0.21 takes no block",
             "29:31: 'soon' is not a valid preferred_lft",
         ],

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use super::super::checker::script_word;
 use super::super::global_defs::{script, Script};
+use super::super::route::{self, Route};
+use super::super::rule::{self, Rule};
 use super::super::track::Tracking;
 use super::super::vip::{self, Vip};
 use super::super::vrrp_globals::{
@@ -101,6 +103,8 @@ pub(crate) struct Draft<'a> {
     pub vip_blocks: Vec<&'a Statement>,
     pub vips: Vec<Vip>,
     pub excluded_vips: Vec<Vip>,
+    pub routes: Vec<Route>,
+    pub rules: Vec<Rule>,
     pub src_ip: Option<(IpAddr, &'a Word)>,
     pub track_src_ip: Option<&'a Statement>,
     /// The first keyword that asks for unicast (keepalived's
@@ -152,6 +156,8 @@ impl<'a> Draft<'a> {
             vip_blocks: Vec::new(),
             vips: Vec::new(),
             excluded_vips: Vec::new(),
+            routes: Vec::new(),
+            rules: Vec::new(),
             src_ip: None,
             track_src_ip: None,
             unicast_keyword: None,
@@ -291,6 +297,14 @@ impl<'a> Draft<'a> {
             "virtual_ipaddress_excluded" => {
                 let mut v = vip::read_block(s, errors);
                 self.excluded_vips.append(&mut v);
+            }
+            "virtual_routes" => {
+                let mut r = route::read_block(s, errors, warnings);
+                self.routes.append(&mut r);
+            }
+            "virtual_rules" => {
+                let mut r = rule::read_block(s, errors, warnings);
+                self.rules.append(&mut r);
             }
             "mcast_src_ip" | "unicast_src_ip" => {
                 if kw == "unicast_src_ip" {

@@ -1030,8 +1030,6 @@ fn keepalived_keywords_are_read_refused_or_ignored_never_unknown() {
         "vmac_garp_intvl",
         "use_ipvlan",
         "vrf",
-        "virtual_routes",
-        "virtual_rules",
         "promote_secondaries",
         "no_accept",
         "notify_deleted",
@@ -1308,19 +1306,52 @@ fn samples_keepalived_would_run_differently_are_refused_clearly() {
             .all(|x| x.message.contains("must be given by its absolute path")),
         "{e}"
     );
-    for (name, kw) in [
-        ("keepalived.conf.vrrp.routes", "virtual_routes"),
-        ("keepalived.conf.vrrp.rules", "virtual_rules"),
-        ("keepalived.conf.track_interface", "virtual_routes"),
-        ("keepalived.conf.vrrp.static_ipaddress", "virtual_routes"),
+    // Its two "to" lines have a typo (192.168.100./24) that keepalived
+    // reports too, running without those rules.
+    let Some(Err(e)) = sample("keepalived.conf.vrrp.rules") else {
+        return;
+    };
+    sample_messages(
+        &e.0,
+        "keepalived.conf.vrrp.rules",
+        &[
+            "11:8: '192.168.100./24' is not an address",
+            "26:12: '192.168.200./24' is not an address",
+        ],
+    );
+}
+
+#[test]
+fn samples_with_routes_and_static_sections_run() {
+    let Some(r) = sample("keepalived.conf.vrrp.routes") else {
+        return;
+    };
+    let c = r.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.static_routes.len(), 5);
+    let s = &c.static_routes[0].route;
+    assert_eq!(s.src, Some("192.168.100.1".parse().unwrap()));
+    assert_eq!(
+        s.to_string(),
+        "192.168.209.0/24 via 192.168.200.254 dev eth0 src 192.168.100.1"
+    );
+    let v = &c.vrrp_instances[0].routes;
+    assert_eq!(v.len(), 7);
+    assert_eq!(v[4].route.nexthops.len(), 2);
+    assert_eq!(v[5].route.to_string(), "blackhole 192.168.113.1/32");
+    assert_eq!(v[6].route.to_string(), "default via 192.168.0.1 table 100");
+    for (name, statics, routes) in [
+        ("keepalived.conf.track_interface", 4, 3),
+        ("keepalived.conf.vrrp.static_ipaddress", 0, 4),
     ] {
-        let Some(Err(e)) = sample(name) else { return };
-        assert_eq!(e.0.len(), 2, "{e}");
-        assert!(
-            e.to_string().contains(&format!(
-                "{kw} is not supported: afclusterd does not add routes or rules yet"
-            )),
-            "{e}"
-        );
+        let Some(r) = sample(name) else { return };
+        let c = r.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(c.static_routes.len(), statics, "{name}");
+        assert_eq!(c.vrrp_instances[0].routes.len(), routes, "{name}");
     }
+    let Some(Ok(c)) = sample("keepalived.conf.vrrp.static_ipaddress") else {
+        return;
+    };
+    assert_eq!(c.static_addresses.len(), 3);
+    assert_eq!(c.static_addresses[0].dev.as_deref(), Some("eth0"));
+    assert_eq!(c.static_addresses[0].scope, 253);
 }

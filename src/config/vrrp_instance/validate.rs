@@ -261,6 +261,8 @@ pub(crate) fn complete(
         preempt_delay,
         vips: d.vips,
         excluded_vips: d.excluded_vips,
+        routes: d.routes,
+        rules: d.rules,
         src_ip: d.src_ip.map(|(a, _)| a),
         track_src_ip,
         unicast_peers: d.peers.into_iter().map(|(p, _)| p).collect(),

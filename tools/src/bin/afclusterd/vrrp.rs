@@ -19,6 +19,7 @@ mod groups;
 mod netops;
 mod router;
 mod socket;
+mod statics;
 mod track_files;
 mod track_scripts;
 
@@ -127,6 +128,8 @@ pub struct Vrrp {
     /// Link state, kept by the kernel's notifications: running by name.
     monitor: Option<(LinkMonitor, Token)>,
     running: HashMap<String, bool>,
+    /// The static addresses, routes and rules were sent to the thread.
+    statics: bool,
 }
 
 impl Vrrp {
@@ -156,6 +159,7 @@ impl Vrrp {
             syncd: None,
             monitor: None,
             running: HashMap::new(),
+            statics: false,
         }
     }
 
@@ -214,10 +218,12 @@ impl Vrrp {
             && self.routers.is_empty()
             && syncd.is_none()
             && self.syncd.is_none()
+            && !statics::wanted(config, self.statics)
         {
             return;
         }
         self.start_thread(cx);
+        self.want_statics(config);
         if syncd.is_none() {
             if let Some((d, _)) = self.syncd.take() {
                 self.send(Job::Syncd {
@@ -287,7 +293,10 @@ impl Vrrp {
             }
             if let Some((mut running, timers)) = from.and_then(|k| old[k].take()) {
                 let index_of = |n: &str| self.ifindex.get(n).copied();
-                if running.addresses(index_of) != r.addresses(index_of) {
+                if running.addresses(index_of) != r.addresses(index_of)
+                    || running.routes() != r.routes()
+                    || running.rules() != r.rules()
+                {
                     readdress.push(self.routers.len());
                 }
                 running.reconfigure(r);
@@ -313,6 +322,8 @@ impl Vrrp {
                 instance: r.name().to_string(),
                 present: false,
                 addrs,
+                routes: r.routes(),
+                rules: r.rules(),
             });
             started.push(self.routers.len());
             self.routers.push(r);
@@ -377,6 +388,8 @@ impl Vrrp {
                         instance: self.routers[i].name().to_string(),
                         present: true,
                         addrs,
+                        routes: self.routers[i].routes(),
+                        rules: self.routers[i].rules(),
                     });
                     self.announce(i, self.routers[i].cfg.garp.master_repeat);
                 }
@@ -605,12 +618,15 @@ impl Vrrp {
         let r = &self.routers[i];
         info!("VRRP ({}): {from} -> {to}", r.name());
         let addrs = r.addresses(index_of);
+        let (routes, rules) = (r.routes(), r.rules());
         let name = r.name().to_string();
         if to == State::Master {
             self.send(Job::Want {
                 instance: name.clone(),
                 present: true,
                 addrs,
+                routes,
+                rules,
             });
             self.announce(i, self.routers[i].cfg.garp.master_repeat);
             let g = self.routers[i].cfg.garp;
@@ -625,6 +641,8 @@ impl Vrrp {
                 instance: name,
                 present: false,
                 addrs,
+                routes,
+                rules,
             });
             cx.disarm(garp_delay);
             cx.disarm(garp_refresh);

@@ -4,9 +4,11 @@
 //! Neither may delay an advertisement or a master-down timer, so the loop
 //! only says what it wants and this thread does it.
 //!
-//! The loop sends, per instance, whether its addresses should be present;
-//! the thread brings the interface in line and keeps at it (with a
-//! backoff) when the kernel refuses. Announcements go out after the
+//! The loop sends, per instance, whether its addresses, routes and rules
+//! should be present (and, once, the static ones); the thread brings the
+//! system in line and keeps at it (with a backoff) when the kernel
+//! refuses: addresses first, then routes, then rules, and the reverse on
+//! removal, as keepalived does. Announcements go out after the
 //! addresses they announce are in place. The IPVS connection-sync daemons
 //! (lvs_sync_daemon) follow the same way: the loop says which should run.
 
@@ -16,7 +18,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use afcluster::ipvs::{Ipvs, IpvsError, SyncDaemon, SyncState};
-use afcluster::rtnl::{Addr, Rtnl};
+use afcluster::rtnl::{Addr, Route, Rtnl, Rule};
 use log::{debug, info, warn};
 
 use super::announcer::Announcer;
@@ -31,6 +33,11 @@ pub trait Backend: Send {
     fn add(&mut self, a: &Addr) -> Result<bool, String>;
     /// Ok(true): removed; Ok(false): it was not there.
     fn del(&mut self, a: &Addr) -> Result<bool, String>;
+    /// As add and del, for a route and a rule.
+    fn add_route(&mut self, r: &Route) -> Result<bool, String>;
+    fn del_route(&mut self, r: &Route) -> Result<bool, String>;
+    fn add_rule(&mut self, r: &Rule) -> Result<bool, String>;
+    fn del_rule(&mut self, r: &Rule) -> Result<bool, String>;
     fn garp(&mut self, ifindex: u32, mac: [u8; 6], ip: std::net::Ipv4Addr) -> Result<(), String>;
     fn na(
         &mut self,
@@ -52,6 +59,22 @@ impl<B: Backend + ?Sized> Backend for Box<B> {
 
     fn del(&mut self, a: &Addr) -> Result<bool, String> {
         (**self).del(a)
+    }
+
+    fn add_route(&mut self, r: &Route) -> Result<bool, String> {
+        (**self).add_route(r)
+    }
+
+    fn del_route(&mut self, r: &Route) -> Result<bool, String> {
+        (**self).del_route(r)
+    }
+
+    fn add_rule(&mut self, r: &Rule) -> Result<bool, String> {
+        (**self).add_rule(r)
+    }
+
+    fn del_rule(&mut self, r: &Rule) -> Result<bool, String> {
+        (**self).del_rule(r)
     }
 
     fn garp(&mut self, ifindex: u32, mac: [u8; 6], ip: std::net::Ipv4Addr) -> Result<(), String> {
@@ -111,6 +134,22 @@ impl Backend for System {
         self.rtnl.del_addr(a).map_err(|e| e.to_string())
     }
 
+    fn add_route(&mut self, r: &Route) -> Result<bool, String> {
+        self.rtnl.add_route(r).map_err(|e| e.to_string())
+    }
+
+    fn del_route(&mut self, r: &Route) -> Result<bool, String> {
+        self.rtnl.del_route(r).map_err(|e| e.to_string())
+    }
+
+    fn add_rule(&mut self, r: &Rule) -> Result<bool, String> {
+        self.rtnl.add_rule(r).map_err(|e| e.to_string())
+    }
+
+    fn del_rule(&mut self, r: &Rule) -> Result<bool, String> {
+        self.rtnl.del_rule(r).map_err(|e| e.to_string())
+    }
+
     fn garp(&mut self, ifindex: u32, mac: [u8; 6], ip: std::net::Ipv4Addr) -> Result<(), String> {
         self.announcer
             .garp(ifindex, mac, ip)
@@ -147,12 +186,23 @@ impl Backend for System {
 }
 
 pub enum Job {
-    /// Instance `instance` (its name, for logs) wants `addrs` present or
-    /// absent. The latest want of an instance replaces earlier ones.
+    /// Instance `instance` (its name, for logs) wants `addrs`, `routes`
+    /// and `rules` present or absent. The latest want of an instance
+    /// replaces earlier ones.
     Want {
         instance: String,
         present: bool,
         addrs: Vec<Addr>,
+        routes: Vec<Route>,
+        rules: Vec<Rule>,
+    },
+    /// The same for the static addresses, routes and rules, which no
+    /// instance owns.
+    Static {
+        present: bool,
+        addrs: Vec<Addr>,
+        routes: Vec<Route>,
+        rules: Vec<Rule>,
     },
     /// Send `repeat` gratuitous ARPs / unsolicited NAs for each address,
     /// once the instance's addresses are present.
@@ -178,20 +228,68 @@ pub enum Job {
 /// What the loop shows in status.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
+    /// Addresses, routes and rules.
     pub added: u64,
     pub removed: u64,
     pub announced: u64,
     pub failures: u64,
     pub last_error: Option<String>,
-    /// Instances whose addresses are not yet as wanted.
+    /// Instances (and "static") whose addresses, routes or rules are not
+    /// yet as wanted.
     pub pending: Vec<String>,
     /// The sync daemons running, as far as the thread knows.
     pub syncd: Vec<SyncState>,
 }
 
+/// Whose a want is. The instances come first: at stop, as keepalived,
+/// their entries go before the static ones they may depend on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Owner {
+    Instance(String),
+    Static,
+}
+
+impl std::fmt::Display for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Owner::Static => f.write_str("static"),
+            Owner::Instance(n) => f.write_str(n),
+        }
+    }
+}
+
+/// One thing the system should have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Item {
+    Addr(Addr),
+    Route(Route),
+    Rule(Rule),
+}
+
+impl std::fmt::Display for Item {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Item::Addr(a) => write!(f, "{}/{}", a.addr, a.prefix_len),
+            Item::Route(r) => write!(f, "route {r}"),
+            Item::Rule(r) => write!(f, "rule {r}"),
+        }
+    }
+}
+
+/// Addresses, then routes (they may need the addresses), then rules
+/// (they send to the routes): the order of adding.
+fn items(addrs: Vec<Addr>, routes: Vec<Route>, rules: Vec<Rule>) -> Vec<Item> {
+    let a = addrs.into_iter().map(Item::Addr);
+    let r = routes.into_iter().map(Item::Route);
+    a.chain(r)
+        .chain(rules.into_iter().map(Item::Rule))
+        .collect()
+}
+
 struct Want {
     present: bool,
-    addrs: Vec<Addr>,
+    /// In the order of adding; removed in reverse.
+    items: Vec<Item>,
     done: bool,
 }
 
@@ -204,7 +302,7 @@ struct SyncWant {
 
 pub struct Worker<B: Backend> {
     backend: B,
-    wants: BTreeMap<String, Want>,
+    wants: BTreeMap<Owner, Want>,
     syncd: Option<SyncWant>,
     report: Report,
     retry_at: Option<Instant>,
@@ -230,32 +328,19 @@ impl<B: Backend> Worker<B> {
                 instance,
                 present,
                 addrs,
-            } => {
-                // Addresses the previous want added but this one no longer
-                // lists (a reload shrank the list) are removed first.
-                if let Some(old) = self.wants.get(&instance) {
-                    if old.present {
-                        let gone: Vec<Addr> = old
-                            .addrs
-                            .iter()
-                            .filter(|a| !addrs.contains(a) || !present)
-                            .cloned()
-                            .collect();
-                        for a in &gone {
-                            self.del(&instance, a);
-                        }
-                    }
-                }
-                self.wants.insert(
-                    instance,
-                    Want {
-                        present,
-                        addrs,
-                        done: false,
-                    },
-                );
-                self.apply();
-            }
+                routes,
+                rules,
+            } => self.want(
+                Owner::Instance(instance),
+                present,
+                items(addrs, routes, rules),
+            ),
+            Job::Static {
+                present,
+                addrs,
+                routes,
+                rules,
+            } => self.want(Owner::Static, present, items(addrs, routes, rules)),
             Job::Announce {
                 instance,
                 ifindex,
@@ -267,7 +352,7 @@ impl<B: Backend> Worker<B> {
                 self.apply();
                 if self
                     .wants
-                    .get(&instance)
+                    .get(&Owner::Instance(instance.clone()))
                     .is_some_and(|w| w.present && w.done)
                 {
                     self.announce(ifindex, mac, &addrs, repeat, router);
@@ -308,27 +393,58 @@ impl<B: Backend> Worker<B> {
         true
     }
 
+    /// A new want of `owner`. What its previous one added but this one
+    /// no longer lists (a reload shrank it) is removed first.
+    fn want(&mut self, owner: Owner, present: bool, items: Vec<Item>) {
+        if let Some(old) = self.wants.get(&owner) {
+            if old.present {
+                let gone: Vec<Item> = old
+                    .items
+                    .iter()
+                    .rev()
+                    // The listed ones apply() removes if they must go.
+                    .filter(|a| !items.contains(a))
+                    .cloned()
+                    .collect();
+                for a in &gone {
+                    self.del(&owner, a);
+                }
+            }
+        }
+        self.wants.insert(
+            owner,
+            Want {
+                present,
+                items,
+                done: false,
+            },
+        );
+        self.apply();
+    }
+
     /// Bring every want in line; on failure schedule a retry.
     pub fn apply(&mut self) {
         let mut failed = false;
-        let names: Vec<String> = self.wants.keys().cloned().collect();
-        for name in names {
-            let Some(w) = self.wants.get(&name) else {
+        let owners: Vec<Owner> = self.wants.keys().cloned().collect();
+        for owner in owners {
+            let Some(w) = self.wants.get(&owner) else {
                 continue;
             };
             if w.done {
                 continue;
             }
-            let (present, addrs) = (w.present, w.addrs.clone());
+            let (present, items) = (w.present, w.items.clone());
             let mut ok = true;
-            for a in &addrs {
-                ok &= if present {
-                    self.add(&name, a)
-                } else {
-                    self.del(&name, a)
-                };
+            if present {
+                for a in &items {
+                    ok &= self.add(&owner, a);
+                }
+            } else {
+                for a in items.iter().rev() {
+                    ok &= self.del(&owner, a);
+                }
             }
-            if let Some(w) = self.wants.get_mut(&name) {
+            if let Some(w) = self.wants.get_mut(&owner) {
                 w.done = ok;
             }
             failed |= !ok;
@@ -338,7 +454,7 @@ impl<B: Backend> Worker<B> {
             .wants
             .iter()
             .filter(|(_, w)| !w.done)
-            .map(|(n, _)| n.clone())
+            .map(|(n, _)| n.to_string())
             .collect();
         if failed {
             self.retry_at = Some(Instant::now() + self.backoff);
@@ -405,19 +521,27 @@ impl<B: Backend> Worker<B> {
         }
     }
 
-    fn add(&mut self, instance: &str, a: &Addr) -> bool {
-        let r = self.backend.add(a);
-        self.changed(instance, a, r, true)
+    fn add(&mut self, owner: &Owner, a: &Item) -> bool {
+        let r = match a {
+            Item::Addr(x) => self.backend.add(x),
+            Item::Route(x) => self.backend.add_route(x),
+            Item::Rule(x) => self.backend.add_rule(x),
+        };
+        self.changed(owner, a, r, true)
     }
 
-    fn del(&mut self, instance: &str, a: &Addr) -> bool {
-        let r = self.backend.del(a);
-        self.changed(instance, a, r, false)
+    fn del(&mut self, owner: &Owner, a: &Item) -> bool {
+        let r = match a {
+            Item::Addr(x) => self.backend.del(x),
+            Item::Route(x) => self.backend.del_route(x),
+            Item::Rule(x) => self.backend.del_rule(x),
+        };
+        self.changed(owner, a, r, false)
     }
 
     /// Count and log an add (`added`) or a removal; Ok(false) means it was
     /// already so.
-    fn changed(&mut self, instance: &str, a: &Addr, r: Result<bool, String>, added: bool) -> bool {
+    fn changed(&mut self, owner: &Owner, a: &Item, r: Result<bool, String>, added: bool) -> bool {
         let (count, done, doing) = if added {
             (&mut self.report.added, "added", "adding")
         } else {
@@ -426,14 +550,11 @@ impl<B: Backend> Worker<B> {
         match r {
             Ok(true) => {
                 *count += 1;
-                info!("VRRP ({instance}): {done} {}/{}", a.addr, a.prefix_len);
+                info!("VRRP ({owner}): {done} {a}");
                 true
             }
             Ok(false) => true,
-            Err(e) => self.failed(format!(
-                "({instance}) {doing} {}/{}: {e}",
-                a.addr, a.prefix_len
-            )),
+            Err(e) => self.failed(format!("({owner}) {doing} {a}: {e}")),
         }
     }
 

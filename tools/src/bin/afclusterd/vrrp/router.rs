@@ -282,6 +282,16 @@ impl Router {
             .collect()
     }
 
+    /// Its virtual_routes, as added on becoming master.
+    pub fn routes(&self) -> Vec<afcluster::rtnl::Route> {
+        self.cfg.routes.iter().map(|r| r.route.clone()).collect()
+    }
+
+    /// Its virtual_rules, as added after the routes.
+    pub fn rules(&self) -> Vec<afcluster::rtnl::Rule> {
+        self.cfg.rules.iter().map(|r| r.rule.clone()).collect()
+    }
+
     /// Every address it announces as master.
     pub fn announced(&self) -> Vec<IpAddr> {
         self.cfg
@@ -371,7 +381,7 @@ impl Router {
 }
 
 /// The IFA_F_* flags of a configured address.
-fn vip_flags(f: &afcluster::config::VipFlags) -> u32 {
+pub(super) fn vip_flags(f: &afcluster::config::VipFlags) -> u32 {
     // linux/if_addr.h
     const HOMEADDRESS: u32 = 0x10;
     const MANAGETEMPADDR: u32 = 0x100;

@@ -1,7 +1,10 @@
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use afcluster::ipvs::Family;
 use afcluster::ipvs::{SyncDaemon, SyncState};
+use afcluster::rtnl::route::Route;
+use afcluster::rtnl::rule::{Action, Rule};
 use afcluster::rtnl::{Addr, Scope};
 
 use super::*;
@@ -9,6 +12,10 @@ use super::*;
 #[derive(Default)]
 struct Fake {
     present: BTreeSet<IpAddr>,
+    /// Routes and rules, as displayed.
+    tables: BTreeSet<String>,
+    /// Route adds refused before one goes through.
+    refuse_routes: usize,
     log: Vec<String>,
     refuse: usize,
     syncd: BTreeSet<String>,
@@ -27,6 +34,30 @@ impl Backend for Fake {
     fn del(&mut self, a: &Addr) -> Result<bool, String> {
         self.log.push(format!("del {}", a.addr));
         Ok(self.present.remove(&a.addr))
+    }
+
+    fn add_route(&mut self, r: &Route) -> Result<bool, String> {
+        if self.refuse_routes > 0 {
+            self.refuse_routes -= 1;
+            return Err("Network is unreachable".into());
+        }
+        self.log.push(format!("add route {r}"));
+        Ok(self.tables.insert(format!("route {r}")))
+    }
+
+    fn del_route(&mut self, r: &Route) -> Result<bool, String> {
+        self.log.push(format!("del route {r}"));
+        Ok(self.tables.remove(&format!("route {r}")))
+    }
+
+    fn add_rule(&mut self, r: &Rule) -> Result<bool, String> {
+        self.log.push(format!("add rule {r}"));
+        Ok(self.tables.insert(format!("rule {r}")))
+    }
+
+    fn del_rule(&mut self, r: &Rule) -> Result<bool, String> {
+        self.log.push(format!("del rule {r}"));
+        Ok(self.tables.remove(&format!("rule {r}")))
     }
 
     fn garp(&mut self, ifindex: u32, _mac: [u8; 6], ip: Ipv4Addr) -> Result<(), String> {
@@ -78,6 +109,47 @@ fn want(present: bool, addrs: &[&str]) -> Job {
         instance: "VI_1".into(),
         present,
         addrs: addrs.iter().map(|a| addr(a)).collect(),
+        routes: Vec::new(),
+        rules: Vec::new(),
+    }
+}
+
+/// A route to `dst` (a /16) via 10.0.0.1 on eth0.
+fn route(dst: &str) -> Route {
+    let mut r = Route::new(dst.parse().unwrap(), 16);
+    r.via = Some("10.0.0.1".parse().unwrap());
+    r.dev = Some("eth0".into());
+    r
+}
+
+fn rule(priority: u32, table: u32) -> Rule {
+    let mut r = Rule::new(Family::Inet, priority, Action::Table(table));
+    r.from = Some(("10.0.0.0".parse().unwrap(), 24));
+    r
+}
+
+fn want_all(
+    instance: &str,
+    present: bool,
+    addrs: &[&str],
+    routes: &[&str],
+    rules: &[(u32, u32)],
+) -> Job {
+    Job::Want {
+        instance: instance.into(),
+        present,
+        addrs: addrs.iter().map(|a| addr(a)).collect(),
+        routes: routes.iter().map(|r| route(r)).collect(),
+        rules: rules.iter().map(|(p, t)| rule(*p, *t)).collect(),
+    }
+}
+
+fn statics(routes: &[&str], rules: &[(u32, u32)]) -> Job {
+    Job::Static {
+        present: true,
+        addrs: vec![addr("10.0.0.5")],
+        routes: routes.iter().map(|r| route(r)).collect(),
+        rules: rules.iter().map(|(p, t)| rule(*p, *t)).collect(),
     }
 }
 
@@ -196,4 +268,92 @@ fn sync_daemons_follow_the_state_leftovers_stopped_first() {
     );
     assert!(w.backend.syncd.is_empty());
     assert!(w.report().syncd.is_empty());
+}
+
+#[test]
+fn routes_follow_the_addresses_and_rules_the_routes_and_leave_in_reverse() {
+    let mut w = Worker::new(Fake::default());
+    w.take(want_all(
+        "VI_1",
+        true,
+        &["10.0.0.10"],
+        &["10.1.0.0"],
+        &[(100, 2)],
+    ));
+    w.take(want_all(
+        "VI_1",
+        false,
+        &["10.0.0.10"],
+        &["10.1.0.0"],
+        &[(100, 2)],
+    ));
+    assert_eq!(
+        w.backend.log,
+        [
+            "add 10.0.0.10",
+            "add route 10.1.0.0/16 via 10.0.0.1 dev eth0",
+            "add rule 100: from 10.0.0.0/24 lookup 2",
+            "del rule 100: from 10.0.0.0/24 lookup 2",
+            "del route 10.1.0.0/16 via 10.0.0.1 dev eth0",
+            "del 10.0.0.10",
+        ]
+    );
+    assert!(w.backend.tables.is_empty() && w.backend.present.is_empty());
+    assert_eq!((w.report().added, w.report().removed), (3, 3));
+}
+
+#[test]
+fn a_refused_route_is_retried_and_the_instance_is_pending_meanwhile() {
+    let mut w = Worker::new(Fake {
+        refuse_routes: 2,
+        ..Fake::default()
+    });
+    w.take(want_all("VI_1", true, &["10.0.0.10"], &["10.1.0.0"], &[]));
+    assert_eq!(w.report().pending, ["VI_1"]);
+    assert!(w
+        .report()
+        .last_error
+        .as_deref()
+        .is_some_and(|e| e.contains("adding route 10.1.0.0/16") && e.contains("unreachable")));
+    let first = w.retry_at().expect("a retry");
+    w.apply();
+    assert!(w.retry_at().expect("another retry") > first);
+    w.apply();
+    assert!(w.report().pending.is_empty());
+    assert_eq!(w.retry_at(), None);
+    assert_eq!(w.backend.tables.len(), 1);
+    assert_eq!(w.report().failures, 2);
+}
+
+#[test]
+fn static_entries_stay_across_transitions_a_reload_applies_the_difference_and_stop_removes_them_last(
+) {
+    let mut w = Worker::new(Fake::default());
+    w.take(statics(&["10.2.0.0", "10.3.0.0"], &[(10, 5)]));
+    w.take(want_all("VI_1", true, &["10.0.0.10"], &["10.1.0.0"], &[]));
+    w.take(want_all("VI_1", false, &["10.0.0.10"], &["10.1.0.0"], &[]));
+    assert_eq!(w.backend.tables.len(), 3);
+    assert!(w
+        .backend
+        .present
+        .contains(&"10.0.0.5".parse::<IpAddr>().unwrap()));
+    // A reload drops one static route and the rule.
+    w.take(statics(&["10.2.0.0"], &[]));
+    assert_eq!(
+        w.backend.tables,
+        BTreeSet::from(["route 10.2.0.0/16 via 10.0.0.1 dev eth0".to_string()])
+    );
+    w.take(want_all("VI_1", true, &["10.0.0.10"], &["10.1.0.0"], &[]));
+    w.backend.log.clear();
+    assert!(!w.take(Job::Stop));
+    assert_eq!(
+        w.backend.log,
+        [
+            "del route 10.1.0.0/16 via 10.0.0.1 dev eth0",
+            "del 10.0.0.10",
+            "del route 10.2.0.0/16 via 10.0.0.1 dev eth0",
+            "del 10.0.0.5",
+        ]
+    );
+    assert!(w.backend.tables.is_empty() && w.backend.present.is_empty());
 }
