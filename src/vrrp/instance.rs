@@ -232,8 +232,9 @@ impl Instance {
     /// leaves without resigning (the member that heard the better master
     /// already did what the protocol asks).
     pub fn group_backup(&mut self, now: Instant, out: &mut Vec<Action>) {
-        self.wants_master = false;
+        // keepalived's vrrp_sync_backup leaves a BACKUP member as it is.
         if self.state == State::Master {
+            self.wants_master = false;
             self.stats.release_master += 1;
             self.ms_down = self.master_down();
             self.enter(State::Backup, out);

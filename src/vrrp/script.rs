@@ -53,6 +53,32 @@ impl ScriptHealth {
         }
     }
 
+    /// The health a reload hands a script of the same name with new
+    /// `rise` and `fall` (keepalived's clear_diff_script): unknown stays
+    /// unknown; otherwise good or failed as before, as far along its count
+    /// as the new numbers allow.
+    pub fn carried(&self, rise: u32, fall: u32) -> ScriptHealth {
+        let mut new = ScriptHealth::new(rise, fall, false);
+        if !self.known {
+            return new;
+        }
+        new.known = true;
+        let (old_top, new_top) = (self.rise + self.fall - 1, new.rise + new.fall - 1);
+        new.result = if self.result < self.rise {
+            // Failed: as many successes still wanted, at most all of them.
+            if self.result == 0 {
+                0
+            } else {
+                new.rise.saturating_sub(self.rise - self.result)
+            }
+        } else if self.result == old_top {
+            new_top
+        } else {
+            (new.rise + (self.result - self.rise)).min(new_top)
+        };
+        new
+    }
+
     /// A run ended (a timeout is a failure); the new health if it changed.
     pub fn record(&mut self, success: bool) -> Option<Health> {
         let before = self.health();
@@ -112,6 +138,32 @@ mod tests {
         assert_eq!(run(&mut h, "++"), vec![None, None]);
         assert_eq!(h.record(true), Some(Health::Good));
         assert_eq!(h.record(false), Some(Health::Failed));
+    }
+
+    #[test]
+    fn a_reload_keeps_the_health_under_new_rise_and_fall() {
+        let mut h = ScriptHealth::new(3, 3, false);
+        assert_eq!(h.carried(1, 1).health(), Health::Unknown);
+        h.record(true);
+        // Good, at the top of its count: good and at the new top.
+        let c = h.carried(2, 4);
+        assert_eq!(c.health(), Health::Good);
+        let mut c2 = c.clone();
+        assert_eq!(run(&mut c2, "---"), vec![None; 3]);
+        assert_eq!(c2.record(false), Some(Health::Failed));
+        // Failed one success short of good: still one short.
+        let mut f = ScriptHealth::new(3, 1, true);
+        run(&mut f, "++");
+        let mut c = f.carried(5, 1);
+        assert_eq!(c.health(), Health::Failed);
+        assert_eq!(run(&mut c, "+"), vec![Some(Health::Good)]);
+        // Good but part-way to failing: no further along than the new top.
+        let mut g = ScriptHealth::new(1, 5, false);
+        run(&mut g, "+-");
+        let mut c = g.carried(1, 2);
+        assert_eq!(c.health(), Health::Good);
+        assert_eq!(c.record(false), None);
+        assert_eq!(c.record(false), Some(Health::Failed));
     }
 
     #[test]

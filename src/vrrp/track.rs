@@ -32,12 +32,11 @@ pub fn effect(weight: i32, reverse: bool, ok: bool) -> Effect {
     })
 }
 
-/// A tracked script's effect: as [`effect`] once it has run; before, a
-/// weight-0 tracker holds the instance (keepalived keeps it in INIT until
-/// the script reports) and a weighted one adds nothing.
+/// A tracked script's effect: as [`effect`] once it has run; before,
+/// nothing (a weight-0 tracker holds a starting instance in INIT instead,
+/// which is the daemon's to do).
 pub fn script_effect(weight: i32, reverse: bool, health: Health) -> Effect {
     match health {
-        Health::Unknown if weight == 0 => Effect::Fault,
         Health::Unknown => Effect::Add(0),
         Health::Good => effect(weight, reverse, true),
         Health::Failed => effect(weight, reverse, false),
@@ -72,7 +71,11 @@ pub fn file_effect(value: i64, weight: i32, reverse: bool) -> Effect {
 /// keepalived's range, which it ignores (the last value stands).
 pub fn file_value(content: &[u8]) -> Option<i64> {
     let s = &content[..content.len().min(127)];
-    let mut i = s.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    // C's isspace: Rust's ASCII whitespace leaves out the vertical tab.
+    let mut i = s
+        .iter()
+        .take_while(|c| c.is_ascii_whitespace() || **c == 0x0b)
+        .count();
     let negative = match s.get(i) {
         Some(b'-') => {
             i += 1;
@@ -149,8 +152,8 @@ mod tests {
 
     #[test]
     fn a_script_counts_once_it_has_run() {
-        assert_eq!(script_effect(0, false, Health::Unknown), Effect::Fault);
-        assert_eq!(script_effect(0, true, Health::Unknown), Effect::Fault);
+        assert_eq!(script_effect(0, false, Health::Unknown), Effect::Add(0));
+        assert_eq!(script_effect(0, true, Health::Unknown), Effect::Add(0));
         assert_eq!(script_effect(-20, false, Health::Unknown), Effect::Add(0));
         assert_eq!(script_effect(20, false, Health::Unknown), Effect::Add(0));
         assert_eq!(script_effect(-20, false, Health::Failed), Effect::Add(-20));
@@ -180,6 +183,7 @@ mod tests {
             ("", Some(0)),
             ("12\n", Some(12)),
             ("  -7 apples", Some(-7)),
+            ("\x0b\x0c\r 4", Some(4)),
             ("+3", Some(3)),
             ("0x1F", Some(31)),
             ("0X1f\n", Some(31)),

@@ -3,7 +3,10 @@ the same wire: a master whose priority and addresses change stays master
 (no transition, no resignation: keepalived takes nothing), adds the new
 address and removes the one no longer listed; a priority lowered below
 keepalived's lets keepalived preempt by the protocol; an instance removed
-resigns at once. Host network namespaces, no VM."""
+resigns at once; a vrrp_script changed keeps its health (no FAULT), and
+a weight-0 one holds a starting instance in INIT without a FAULT notify;
+garp_master_refresh turned off stops; an address on another interface
+no longer listed goes. Host network namespaces, no VM."""
 
 import json
 import os
@@ -31,7 +34,8 @@ def status(lan, d):
 def reload(p, lan, body):
     before = status(lan, p.dir)["counters"]["reloads"]
     conf = p.dir / "afc.conf"
-    head = conf.read_text().split("vrrp_instance", 1)[0]
+    # global_defs, the first block, stays; the rest is `body`.
+    head = conf.read_text().split("}\n", 1)[0] + "}\n"
     conf.write_text(head + body)
     os.kill(int((p.dir / "afc.pid").read_text()), signal.SIGHUP)
     wait(lambda: status(lan, p.dir)["counters"]["reloads"] > before, "the reload", timeout=10)
@@ -88,6 +92,86 @@ def test_a_reload_changes_a_master_without_a_transition(tmp_path):
         # three adverts.
         assert time.monotonic() - t0 < 2.5
         assert status(lan, tmp_path)["vrrp"] == []
+    finally:
+        p.close()
+        lan.close()
+
+
+def test_a_reload_keeps_scripts_health_and_starts_without_a_fault(tmp_path):
+    """keepalived's clear_diff_script: a vrrp_script whose settings change
+    keeps its health; and at start a weight-0 script not yet run holds the
+    instance in INIT silently (keepalived's vrrp_init_state), so
+    notify_fault scripts do not fire on every start."""
+    lan = Lan(os.getpid() % 10000, False)
+    p = Pair(tmp_path, lan, MODES["v3-ipv4"])
+    chk = tmp_path / "chk.sh"
+    chk.write_text("#!/bin/sh\nexit 0\n")
+    chk.chmod(0o755)
+    log = tmp_path / "notify.log"
+    notify = tmp_path / "notify.sh"
+    notify.write_text(f'#!/bin/sh\necho "$@" >> {log}\n')
+    notify.chmod(0o755)
+
+    def body(interval):
+        top = f'vrrp_script chk {{\n    script "{chk}"\n    interval {interval}\n}}\n'
+        inside = f'    track_script {{\n        chk\n    }}\n    notify "{notify}"'
+        return top + instance(lan, "afc", p.mode, 150, "MASTER", inside)
+    try:
+        p.start("ka", 100, "BACKUP")
+        p.start("afc", 150, "MASTER", body=body(1))
+        p.master_is("afc")
+        assert [ln.split()[2] for ln in log.read_text().splitlines()] == ["BACKUP", "MASTER"], \
+            log.read_text()
+        reload(p, lan, body(2))
+        time.sleep(3)
+        assert "MASTER -> FAULT" not in p.text("afc")
+        v = status(lan, tmp_path)["vrrp"][0]
+        assert v["state"] == "MASTER" and v["counters"]["become_master"] == 1, v
+        p.master_is("afc")
+    finally:
+        p.close()
+        lan.close()
+
+
+def test_a_reload_turning_the_refresh_off_stops_it(tmp_path):
+    lan = Lan(os.getpid() % 10000, False)
+    p = Pair(tmp_path, lan, MODES["v3-ipv4"])
+    try:
+        # No delayed second burst (garp_master_delay 0): only the refresh
+        # would announce.
+        p.start("afc", 150, "MASTER",
+                extra="    garp_master_refresh 2\n    garp_master_delay 0")
+        wait(lambda: lan.holders() == {"afc"}, "afclusterd to be master")
+        reload(p, lan, instance(lan, "afc", p.mode, 150, "MASTER", "    garp_master_delay 0"))
+        # The refresh armed before the reload would have fired by now.
+        time.sleep(2.5)
+        a0 = status(lan, tmp_path)["vrrp_net"]["announcements"]
+        time.sleep(2.5)
+        a1 = status(lan, tmp_path)["vrrp_net"]["announcements"]
+        assert a1 == a0, f"{a1 - a0} announcements after the refresh was turned off"
+    finally:
+        p.close()
+        lan.close()
+
+
+def test_a_reload_removes_an_address_on_another_interface(tmp_path):
+    lan = Lan(os.getpid() % 10000, False)
+    p = Pair(tmp_path, lan, MODES["v3-ipv4"])
+    ns = lan.ns["afc"]
+    lan.x(ns, "ip", "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p")
+    lan.x(ns, "ip", "link", "set", "eth1p", "up")
+    lan.x(ns, "ip", "link", "set", "eth1", "up")
+
+    def on_eth1():
+        return lan.x(ns, "ip", "-o", "addr", "show", "dev", "eth1")
+    try:
+        body = instance(lan, "afc", p.mode, 150, "MASTER").replace(
+            f"        {lan.vip}/24\n", f"        {lan.vip}/24\n        192.168.55.1/24 dev eth1\n")
+        p.start("afc", 150, "MASTER", body=body)
+        wait(lambda: "192.168.55.1" in on_eth1(), "the address on eth1")
+        reload(p, lan, instance(lan, "afc", p.mode, 150, "MASTER"))
+        wait(lambda: "192.168.55.1" not in on_eth1(), "the address on eth1 to go", timeout=5)
+        assert lan.has_vip("afc")
     finally:
         p.close()
         lan.close()

@@ -20,24 +20,21 @@ pub fn command(script: &Script) -> Command {
     cmd
 }
 
-/// `command`, run as `user` (a vrrp_script's `user USER [GROUP]`; the
-/// group defaults to the user's own).
-pub fn command_as(script: &Script, user: Option<&ScriptUser>) -> Result<Command, String> {
-    let mut cmd = command(script);
-    if let Some(u) = user {
-        let pw = nix::unistd::User::from_name(&u.user)
-            .map_err(|e| format!("looking up user {}: {e}", u.user))?
-            .ok_or_else(|| format!("no user {} on this system", u.user))?;
-        let gid = match &u.group {
-            Some(g) => {
-                nix::unistd::Group::from_name(g)
-                    .map_err(|e| format!("looking up group {g}: {e}"))?
-                    .ok_or_else(|| format!("no group {g} on this system"))?
-                    .gid
-            }
-            None => pw.gid,
-        };
-        cmd.uid(pw.uid.as_raw()).gid(gid.as_raw());
-    }
-    Ok(cmd)
+/// The uid and gid of a vrrp_script's `user USER [GROUP]` (the group
+/// defaults to the user's own), looked up once: a name service may be
+/// slow, and the loop must not wait on it per run.
+pub fn user_ids(u: &ScriptUser) -> Result<(u32, u32), String> {
+    let pw = nix::unistd::User::from_name(&u.user)
+        .map_err(|e| format!("looking up user {}: {e}", u.user))?
+        .ok_or_else(|| format!("no user {} on this system", u.user))?;
+    let gid = match &u.group {
+        Some(g) => {
+            nix::unistd::Group::from_name(g)
+                .map_err(|e| format!("looking up group {g}: {e}"))?
+                .ok_or_else(|| format!("no group {g} on this system"))?
+                .gid
+        }
+        None => pw.gid,
+    };
+    Ok((pw.uid.as_raw(), gid.as_raw()))
 }

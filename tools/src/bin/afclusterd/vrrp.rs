@@ -85,6 +85,14 @@ struct Sock {
     more: Option<TimerId>,
 }
 
+/// What tracking makes of an instance.
+struct Assessed {
+    total: i32,
+    fault: bool,
+    /// Not started yet, waiting for a weight-0 script's first run.
+    hold: bool,
+}
+
 struct Timers {
     protocol: TimerId,
     garp_delay: TimerId,
@@ -292,8 +300,7 @@ impl Vrrp {
                 warn!("VRRP ({}): {u}; FAULT until a reload finds it", r.name());
             }
             if let Some((mut running, timers)) = from.and_then(|k| old[k].take()) {
-                let index_of = |n: &str| self.ifindex.get(n).copied();
-                if running.addresses(index_of) != r.addresses(index_of)
+                if running.announced() != r.announced()
                     || running.routes() != r.routes()
                     || running.rules() != r.rules()
                 {
@@ -357,41 +364,60 @@ impl Vrrp {
         }
         self.start_trackers(cx, config, reload);
         let assessed = self.assess(cx);
-        for (i, (total, fault)) in assessed.into_iter().enumerate() {
-            let r = &mut self.routers[i];
-            r.m.set_priority(total);
+        // Every priority first, so that a sync group's move reaches
+        // members already up to date.
+        for (r, a) in self.routers.iter_mut().zip(&assessed) {
+            r.m.set_priority(a.total);
+        }
+        for (i, a) in assessed.into_iter().enumerate() {
             let mut out = Vec::new();
             if started.contains(&i) {
-                r.m.start(now, fault, &mut out);
-                info!(
-                    "VRRP ({}): vrid {} on {}, priority {}, {}",
-                    r.name(),
-                    r.cfg.vrid,
-                    r.cfg.interface,
-                    r.m.effective_priority(),
-                    r.m.state()
-                );
-            } else {
-                r.m.set_fault(now, fault, &mut out);
-                info!(
-                    "VRRP ({}): carries on as {} with the new configuration, priority {}",
-                    r.name(),
-                    r.m.state(),
-                    r.m.effective_priority()
-                );
-                if r.m.state() == State::Master && readdress.contains(&i) {
-                    // Its addresses as now configured: the network thread
-                    // adds the new ones and removes those no longer listed.
-                    let index_of = |n: &str| self.ifindex.get(n).copied();
-                    let addrs = self.routers[i].addresses(index_of);
-                    self.send(Job::Want {
-                        instance: self.routers[i].name().to_string(),
-                        present: true,
-                        addrs,
-                        routes: self.routers[i].routes(),
-                        rules: self.routers[i].rules(),
-                    });
+                let r = &self.routers[i];
+                if a.hold {
+                    // keepalived holds it in INIT, silently, until its
+                    // scripts have run once (`track` starts it).
+                    info!(
+                        "VRRP ({}): vrid {} on {}: waiting for its track_scripts' first run",
+                        r.name(),
+                        r.cfg.vrid,
+                        r.cfg.interface
+                    );
+                    continue;
+                }
+                self.start_router(cx, i, a.fault, now);
+                continue;
+            }
+            self.routers[i].m.set_fault(now, a.fault, &mut out);
+            let r = &self.routers[i];
+            info!(
+                "VRRP ({}): carries on as {} with the new configuration, priority {}",
+                r.name(),
+                r.m.state(),
+                r.m.effective_priority()
+            );
+            if r.m.state() == State::Master {
+                // Its addresses as now configured: the network thread adds
+                // the new ones and removes those no longer listed.
+                let index_of = |n: &str| self.ifindex.get(n).copied();
+                let addrs = r.addresses(index_of);
+                let job = Job::Want {
+                    instance: r.name().to_string(),
+                    present: true,
+                    addrs,
+                    routes: r.routes(),
+                    rules: r.rules(),
+                };
+                self.send(job);
+                if readdress.contains(&i) {
                     self.announce(i, self.routers[i].cfg.garp.master_repeat);
+                }
+                // The refresh as now configured.
+                let g = self.routers[i].cfg.garp;
+                let t = self.timers[i].garp_refresh;
+                if g.master_refresh.is_zero() {
+                    cx.disarm(t);
+                } else {
+                    cx.arm_in(t, g.master_refresh);
                 }
             }
             self.act(cx, i, &out, now);
@@ -513,29 +539,50 @@ impl Vrrp {
         );
     }
 
+    /// Leave INIT.
+    fn start_router(&mut self, cx: &mut Cx, i: usize, fault: bool, now: Instant) {
+        let mut out = Vec::new();
+        let r = &mut self.routers[i];
+        r.m.start(now, fault, &mut out);
+        info!(
+            "VRRP ({}): vrid {} on {}, priority {}, {}",
+            r.name(),
+            r.cfg.vrid,
+            r.cfg.interface,
+            r.m.effective_priority(),
+            r.m.state()
+        );
+        self.act(cx, i, &out, now);
+    }
+
     /// Every instance's total priority and whether it is held in FAULT:
     /// what it tracks, its interface, and its sync group (one member in
-    /// FAULT holds them all).
-    fn assess(&self, cx: &Cx) -> Vec<(i32, bool)> {
+    /// FAULT holds them all; one waiting for its scripts too).
+    fn assess(&self, cx: &Cx) -> Vec<Assessed> {
         let w = Tracked {
             nodes: &cx.shared().reflection,
             links: &self.running,
             scripts: &self.scripts_tracked.health,
             files: &self.files_tracked.values,
         };
-        let mut out: Vec<(i32, bool)> = self
+        let mut out: Vec<Assessed> = self
             .routers
             .iter()
             .map(|r| {
                 let (total, fault) = r.tracking(&w);
-                (total, fault || r.unusable.is_some())
+                Assessed {
+                    total,
+                    fault: fault || r.unusable.is_some(),
+                    hold: r.waits_for_scripts(&w),
+                }
             })
             .collect();
         for g in &self.groups {
-            if g.members.iter().any(|&m| out[m].1) {
-                for &m in &g.members {
-                    out[m].1 = true;
-                }
+            let fault = g.members.iter().any(|&m| out[m].fault);
+            let hold = g.members.iter().any(|&m| out[m].hold);
+            for &m in &g.members {
+                out[m].fault |= fault;
+                out[m].hold |= hold;
             }
         }
         out
@@ -650,7 +697,10 @@ impl Vrrp {
         }
         self.routers[i].transitioned(now);
         self.follow_syncd(i, from, to);
-        self.notify(cx, i, to);
+        // One held in INIT and stopped never ran: nothing to tell.
+        if !(from == State::Init && to == State::Stop) {
+            self.notify(cx, i, to);
+        }
     }
 
     /// keepalived's ipvs_syncd_master and ipvs_syncd_backup: the sync
@@ -990,15 +1040,23 @@ impl Vrrp {
         again
     }
 
-    /// Apply what every instance tracks (nodes, links, scripts, files).
+    /// Apply what every instance tracks (nodes, links, scripts, files);
+    /// one held in INIT for its scripts starts once they have run.
     fn track(&mut self, cx: &mut Cx) {
         let now = Instant::now();
         let assessed = self.assess(cx);
-        for (i, (total, fault)) in assessed.into_iter().enumerate() {
-            let r = &mut self.routers[i];
-            r.m.set_priority(total);
+        for (r, a) in self.routers.iter_mut().zip(&assessed) {
+            r.m.set_priority(a.total);
+        }
+        for (i, a) in assessed.into_iter().enumerate() {
+            if self.routers[i].m.state() == State::Init {
+                if !a.hold {
+                    self.start_router(cx, i, a.fault, now);
+                }
+                continue;
+            }
             let mut out = Vec::new();
-            r.m.set_fault(now, fault, &mut out);
+            self.routers[i].m.set_fault(now, a.fault, &mut out);
             self.act(cx, i, &out, now);
         }
     }
@@ -1176,8 +1234,10 @@ impl Subsystem for Vrrp {
             }
             GARP_REFRESH if self.routers[i].m.state() == State::Master => {
                 let g = self.routers[i].cfg.garp;
-                self.announce(i, g.master_refresh_repeat);
-                cx.arm_in(self.timers[i].garp_refresh, g.master_refresh);
+                if !g.master_refresh.is_zero() {
+                    self.announce(i, g.master_refresh_repeat);
+                    cx.arm_in(self.timers[i].garp_refresh, g.master_refresh);
+                }
             }
             _ => {}
         }
@@ -1194,7 +1254,7 @@ impl Subsystem for Vrrp {
     fn exited(&mut self, cx: &mut Cx, key: u64, exit: &Exit) {
         if let Some(n) = key.checked_sub(track_scripts::RUN_KEY) {
             if let Ok(n) = usize::try_from(n) {
-                if self.scripts_tracked.exited(n, exit) {
+                if self.scripts_tracked.exited(cx, n, exit) {
                     self.track(cx);
                 }
             }

@@ -349,6 +349,16 @@ impl Router {
         (total, fault || (never_loaded && !t.nodes.is_empty()))
     }
 
+    /// A weight-0 track_script has not run yet: keepalived keeps the
+    /// instance in INIT until it has (only at start; a running instance
+    /// is not held by a script a reload added).
+    pub fn waits_for_scripts(&self, w: &Tracked<'_>) -> bool {
+        self.tracks
+            .scripts
+            .iter()
+            .any(|s| s.weight == 0 && w.scripts.get(&s.script) == Some(&Health::Unknown))
+    }
+
     pub fn transitioned(&mut self, now: Instant) {
         self.last_transition = Some(now);
     }

@@ -10,6 +10,7 @@ use std::io::Read;
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use afcluster::config::TrackedFile;
@@ -51,6 +52,13 @@ impl TrackFiles {
         reload: bool,
     ) -> TrackFiles {
         let mut out = TrackFiles::default();
+        // keepalived writes init_file as it reads the configuration, used
+        // or not.
+        for d in defs {
+            if let Some(init) = d.init {
+                initialise(d, init.value, init.overwrite, reload);
+            }
+        }
         let defs: Vec<&TrackedFile> = defs.iter().filter(|d| used(&d.name)).collect();
         if defs.is_empty() {
             return out;
@@ -63,21 +71,22 @@ impl TrackFiles {
             }
         };
         for d in defs {
-            if let Some(init) = d.init {
-                initialise(d, init.value, init.overwrite, reload);
-            }
-            let (Some(dir), Some(file_name)) = (d.path.parent(), d.path.file_name()) else {
+            // As keepalived: a symbolic link is followed, so that a write to
+            // the file it names is seen; a file not there yet is watched
+            // for in its directory, itself resolved.
+            let path = resolved(&d.path);
+            let (Some(dir), Some(file_name)) = (path.parent(), path.file_name()) else {
                 warn!("track_file {}: {} names no file", d.name, d.path.display());
                 continue;
             };
             let flags = WatchFlags::CLOSE_WRITE | WatchFlags::DELETE | WatchFlags::MOVE;
             match inotify::add_watch(&fd, dir, flags) {
                 Ok(wd) => {
-                    let value = read_value(&d.path).unwrap_or(0);
+                    let value = read_value(&path).unwrap_or(0);
                     out.values.insert(d.name.clone(), value);
                     out.files.push(Watched {
                         name: d.name.clone(),
-                        path: d.path.clone(),
+                        path: path.clone(),
                         wd,
                         file_name: file_name.to_os_string(),
                     });
@@ -143,7 +152,7 @@ impl TrackFiles {
         if overflow {
             // Events were lost: read every file again.
             changed = (0..self.files.len())
-                .map(|i| (i, read_value(&self.files[i].path).or(Some(0))))
+                .map(|i| (i, read_value(&self.files[i].path)))
                 .collect();
         }
         let mut moved = false;
@@ -176,15 +185,32 @@ impl TrackFiles {
     }
 }
 
-/// The file's number (0 if it is missing or empty); None for a number
-/// out of range.
+/// The file's number (0 if it is missing, empty or not a regular file);
+/// None for a number out of range. Opened without blocking, as keepalived
+/// opens it: a FIFO without a writer must not stop the loop.
 fn read_value(path: &Path) -> Option<i64> {
     let mut buf = [0u8; 127];
-    let n = match std::fs::File::open(path) {
-        Ok(mut f) => f.read(&mut buf).unwrap_or(0),
-        Err(_) => 0,
-    };
+    let n = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .ok()
+        .filter(|f| f.metadata().is_ok_and(|m| m.is_file()))
+        .and_then(|mut f| f.read(&mut buf).ok())
+        .unwrap_or(0);
     file_value(&buf[..n])
+}
+
+/// keepalived's realpath of the file, or of its directory if the file is
+/// not there yet.
+fn resolved(path: &Path) -> PathBuf {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return p;
+    }
+    match (path.parent().map(std::fs::canonicalize), path.file_name()) {
+        (Some(Ok(dir)), Some(name)) => dir.join(name),
+        _ => path.to_path_buf(),
+    }
 }
 
 /// `init_file`: write the value unless the file exists (without

@@ -2,11 +2,13 @@
 //! child supervisor, killed at its timeout (a failure), and its rise/fall
 //! health (`afcluster::vrrp::script`) is what the instances tracking it
 //! see. A run never waits on anything: the advert timers go on while it
-//! runs. Unlike keepalived 2.2.7, which logs "skipping run" for a script
-//! still running and then runs it again anyway, a run still going is
-//! left alone and the next one skipped.
+//! runs, and the user it runs as is looked up once, not per run. Unlike
+//! keepalived 2.2.7, which logs "skipping run" for a script still running
+//! and then runs it again anyway, a run still going is left alone; the
+//! run it held back starts as soon as it ends.
 
 use std::collections::HashMap;
+use std::os::unix::process::CommandExt;
 use std::time::{Duration, Instant};
 
 use afcluster::config::VrrpScript;
@@ -14,7 +16,7 @@ use afcluster::vrrp::script::{Health, ScriptHealth};
 use log::{info, warn};
 
 use crate::core::{Cx, Exit, TimerId};
-use crate::scripts::command_as;
+use crate::scripts::{command, user_ids};
 
 /// Timer keys of the scripts: this plus the script's index.
 pub const TIMER_KEY: u64 = 1 << 41;
@@ -25,7 +27,12 @@ struct Tracked {
     cfg: VrrpScript,
     health: ScriptHealth,
     timer: TimerId,
+    /// The uid and gid of `user`, looked up at start (an error: it cannot
+    /// run, which is a failure).
+    ids: Option<Result<(u32, u32), String>>,
     pid: Option<u32>,
+    /// An interval came while it was still running.
+    owed: bool,
     /// The last exit code, to log when it changes (keepalived's "now
     /// returning N").
     last_code: Option<i32>,
@@ -49,6 +56,8 @@ impl TrackScripts {
         used: impl Fn(&str) -> bool,
         earlier: Option<TrackScripts>,
     ) -> TrackScripts {
+        // keepalived's clear_diff_script: a script of the same name keeps
+        // its health across a reload, whatever else changed.
         let mut kept: HashMap<String, ScriptHealth> = HashMap::new();
         if let Some(mut e) = earlier {
             for t in e.scripts.drain(..) {
@@ -56,9 +65,7 @@ impl TrackScripts {
                 if let Some(pid) = t.pid {
                     cx.kill(pid);
                 }
-                if defs.iter().any(|d| same_script(d, &t.cfg)) {
-                    kept.insert(t.cfg.name.clone(), t.health);
-                }
+                kept.insert(t.cfg.name.clone(), t.health);
             }
         }
         let mut out = TrackScripts::default();
@@ -67,15 +74,29 @@ impl TrackScripts {
             let i = out.scripts.len() as u64;
             let timer = cx.timer(TIMER_KEY + i);
             cx.arm(timer, now);
-            let health = kept
-                .remove(&d.name)
-                .unwrap_or_else(|| ScriptHealth::new(d.rise, d.fall, d.init_fail));
+            let health = match kept.remove(&d.name) {
+                Some(h) => {
+                    let h = h.carried(d.rise, d.fall);
+                    info!("VRRP script {}: {} on reload", d.name, h.health());
+                    h
+                }
+                None => ScriptHealth::new(d.rise, d.fall, d.init_fail),
+            };
+            let ids = d.user.as_ref().map(user_ids);
+            if let Some(Err(e)) = &ids {
+                warn!(
+                    "VRRP script {} ({}): {e}: it cannot run, and counts as failing",
+                    d.name, d.loc
+                );
+            }
             out.health.insert(d.name.clone(), health.health());
             out.scripts.push(Tracked {
                 cfg: d.clone(),
                 health,
                 timer,
+                ids,
                 pid: None,
+                owed: false,
                 last_code: None,
                 skipped: 0,
             });
@@ -92,15 +113,22 @@ impl TrackScripts {
         cx.arm_in(t.timer, t.cfg.interval);
         if t.pid.is_some() {
             t.skipped += 1;
+            t.owed = true;
             info!(
-                "VRRP script {} is still running: this run is skipped",
+                "VRRP script {} is still running: the next run waits for it",
                 t.cfg.name
             );
             return;
         }
         let timeout = timeout_of(&t.cfg);
-        let spawned = command_as(&t.cfg.script, t.cfg.user.as_ref()).and_then(|mut cmd| {
-            cx.spawn(&mut cmd, timeout, RUN_KEY + i as u64)
+        let mut cmd = command(&t.cfg.script);
+        let spawned = match &t.ids {
+            Some(Err(e)) => Err(e.clone()),
+            Some(Ok((uid, gid))) => Ok(cmd.uid(*uid).gid(*gid)),
+            None => Ok(&mut cmd),
+        }
+        .and_then(|cmd| {
+            cx.spawn(cmd, timeout, RUN_KEY + i as u64)
                 .map_err(|e| e.to_string())
         });
         match spawned {
@@ -117,7 +145,7 @@ impl TrackScripts {
     }
 
     /// A run of script `i` ended. True when its health changed.
-    pub fn exited(&mut self, i: usize, exit: &Exit) -> bool {
+    pub fn exited(&mut self, cx: &mut Cx, i: usize, exit: &Exit) -> bool {
         let Some(t) = self.scripts.get_mut(i) else {
             return false;
         };
@@ -125,6 +153,10 @@ impl TrackScripts {
             return false;
         }
         t.pid = None;
+        if std::mem::take(&mut t.owed) {
+            // The run held back goes now, and the interval from it.
+            cx.arm(t.timer, Instant::now());
+        }
         let code = exit.status.code();
         if code != t.last_code {
             if let Some(c) = code {
@@ -177,14 +209,6 @@ fn record(t: &mut Tracked, by_name: &mut HashMap<String, Health>, ok: bool, why:
     }
     by_name.insert(t.cfg.name.clone(), h);
     true
-}
-
-/// The same script but for where it was written.
-fn same_script(a: &VrrpScript, b: &VrrpScript) -> bool {
-    let mut b = b.clone();
-    b.loc = a.loc.clone();
-    b.script.loc = a.script.loc.clone();
-    *a == b
 }
 
 /// How long a run may take: `timeout`, or else the interval.

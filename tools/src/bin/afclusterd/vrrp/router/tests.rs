@@ -246,8 +246,24 @@ fn scripts_and_files_move_the_priority_or_hold_it_in_fault() {
         })
     };
     use Health::*;
-    // A weight-0 script not yet run holds the instance in FAULT.
-    assert_eq!(at(Unknown, Unknown, 0, 0), (100, true));
+    // A weight-0 script not yet run moves nothing: it holds a starting
+    // instance in INIT instead.
+    assert_eq!(at(Unknown, Unknown, 0, 0), (100, false));
+    let held = |up: Health| {
+        r.waits_for_scripts(&Tracked {
+            nodes: &t,
+            links: &links,
+            scripts: &[
+                ("chk_up".to_string(), up),
+                ("chk_load".to_string(), Unknown),
+            ]
+            .into(),
+            files: &Default::default(),
+        })
+    };
+    assert!(held(Unknown));
+    // The weighted one does not hold it.
+    assert!(!held(Good));
     assert_eq!(at(Good, Unknown, 0, 0), (100, false));
     assert_eq!(at(Good, Failed, 0, 0), (70, false));
     assert_eq!(at(Failed, Good, 0, 0), (100, true));
