@@ -212,10 +212,6 @@ fn every_virtual_server_keyword() {
             format!("{FILE}:23:3: snmp_name has no effect: afclusterd has no SNMP agent"),
             format!("{FILE}:24:3: virtualhost has no effect: only HTTP_GET and SSL_GET use it, and afclusterd has neither"),
             format!("{FILE}:25:3: hashed has no effect: keepalived ignores it too"),
-            format!(
-                "{FILE}:8:3: ha_suspend has no effect yet: afclusterd has no VRRP to add \
-                 the virtual address; the checkers always run"
-            ),
         ]
     );
 }

@@ -352,16 +352,8 @@ fn ha_suspend(d: &VsDraft, warnings: &mut Vec<ConfigError>) -> bool {
             ));
             false
         }
-        Some(s) => {
-            // keepalived suspends the checkers while VRRP has not put the
-            // virtual address on this machine; there is no VRRP here yet.
-            warnings.push(ConfigError::at(
-                &s.keyword.loc,
-                "ha_suspend has no effect yet: afclusterd has no VRRP to add the virtual address; \
-                 the checkers always run",
-            ));
-            true
-        }
+        // The checkers run only while the address is on this machine.
+        Some(_) => true,
         None => false,
     }
 }

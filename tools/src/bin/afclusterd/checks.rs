@@ -16,8 +16,8 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use afcluster::balancer::{Balancer, RsId};
-use afcluster::config::{Checker, MiscCheck, TcpCheck};
-use log::{debug, warn};
+use afcluster::config::{Checker, MiscCheck, TcpCheck, VsAddress};
+use log::{debug, info, warn};
 use mio::net::TcpStream;
 use mio::{Interest, Token};
 use socket2::{Domain, Socket, Type};
@@ -25,11 +25,16 @@ use socket2::{Domain, Socket, Type};
 use crate::core::{Cx, Exit, Message, Subsystem, TimerId, Verdict};
 use crate::scripts::command;
 
+mod local_addrs;
 mod schedule;
 #[cfg(test)]
 mod tests;
 
+use local_addrs::LocalAddrs;
 use schedule::{Rule, State, Timing};
+
+/// The address monitor's readiness key (checks have `key_base + i`).
+const LOCAL_ADDRS_KEY: u64 = u64::MAX;
 
 enum Kind {
     Tcp { target: SocketAddr, cfg: TcpCheck },
@@ -60,6 +65,13 @@ struct Check {
     timing: Timing,
     /// Starts the next attempt, or times the running one out.
     timer: Option<TimerId>,
+    /// ha_suspend: it runs only while its virtual server's address is
+    /// local.
+    suspend_unless: Option<SocketAddr>,
+    /// Its real server, for the log.
+    rs: SocketAddr,
+    /// Suspended at its last turn (for the log).
+    suspended: bool,
 }
 
 #[derive(Default)]
@@ -70,6 +82,8 @@ pub struct Checks {
     /// MISC command still being reaped) are recognised and ignored.
     key_base: u64,
     verdicts: Vec<Verdict>,
+    /// Open while a virtual server has ha_suspend.
+    local: Option<LocalAddrs>,
 }
 
 impl Checks {
@@ -92,7 +106,16 @@ impl Checks {
         let now = Instant::now();
         let mut noise = seed();
         let mut checks = Vec::new();
+        self.watch_local_addrs(cx, b);
         for (vi, vs) in b.config().iter().enumerate() {
+            // keepalived clears ha_suspend on fwmark services (so does the
+            // configuration).
+            let suspend_unless = match vs.address {
+                VsAddress::Addr { addr, port } if vs.ha_suspend => {
+                    Some(SocketAddr::new(addr, port))
+                }
+                _ => None,
+            };
             for (ri, rs) in vs.real_servers.iter().enumerate() {
                 let id = RsId { vs: vi, rs: ri };
                 let states = states(b, id, (!fresh).then_some(&old));
@@ -130,6 +153,9 @@ impl Checks {
                         rule,
                         timing,
                         timer: Some(timer),
+                        suspend_unless,
+                        rs: SocketAddr::new(rs.addr, rs.port),
+                        suspended: false,
                     });
                 }
             }
@@ -142,7 +168,56 @@ impl Checks {
         (i < self.checks.len()).then_some(i)
     }
 
+    /// ha_suspend needs the local addresses: watched while a virtual
+    /// server has it.
+    fn watch_local_addrs(&mut self, cx: &mut Cx, b: &Balancer) {
+        let wanted = b.config().iter().any(|vs| vs.ha_suspend);
+        match (wanted, self.local.is_some()) {
+            (true, false) => match LocalAddrs::open(cx, LOCAL_ADDRS_KEY) {
+                Ok(l) => self.local = Some(l),
+                Err(e) => warn!(
+                    "ha_suspend: cannot watch this machine's addresses ({e}): the checkers run \
+                     whether the virtual addresses are here or not"
+                ),
+            },
+            (false, true) => {
+                if let Some(l) = self.local.take() {
+                    l.close(cx);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// keepalived's disabled checker: at its turn it does not run, and
+    /// comes back after delay_loop.
+    fn suspended(&mut self, cx: &mut Cx, i: usize) -> bool {
+        let c = &mut self.checks[i];
+        let (here, vs) = match (c.suspend_unless, &self.local) {
+            (Some(vs), Some(l)) => (l.has(vs.ip()), vs),
+            _ => return false,
+        };
+        if here == c.suspended {
+            info!(
+                "{} the healthchecker of real server {} of virtual server {vs} (ha_suspend)",
+                if here { "Activating" } else { "Suspending" },
+                c.rs
+            );
+            c.suspended = !here;
+        }
+        if here {
+            return false;
+        }
+        if let Some(t) = c.timer {
+            cx.arm_in(t, c.timing.delay_loop);
+        }
+        true
+    }
+
     fn launch(&mut self, cx: &mut Cx, i: usize) {
+        if self.suspended(cx, i) {
+            return;
+        }
         let key = self.key_base + i as u64;
         let c = &mut self.checks[i];
         c.started = Instant::now();
@@ -272,6 +347,13 @@ impl Subsystem for Checks {
 
     /// A TCP check's socket is writable: connected, or refused.
     fn ready(&mut self, cx: &mut Cx, key: u64, _ev: &mio::event::Event) {
+        if key == LOCAL_ADDRS_KEY {
+            // Checks look at the addresses at their next turn.
+            if let Some(l) = &mut self.local {
+                l.ready();
+            }
+            return;
+        }
         let Some(i) = self.index(key) else {
             return;
         };
@@ -324,6 +406,9 @@ impl Subsystem for Checks {
 
     fn stop(&mut self, cx: &mut Cx) {
         self.shutdown(cx);
+        if let Some(l) = self.local.take() {
+            l.close(cx);
+        }
     }
 }
 
