@@ -17,6 +17,7 @@ use netlink_sys::protocols::NETLINK_ROUTE;
 
 use crate::netlink::{transact, NlError, NlSocket};
 
+pub mod macvlan;
 pub mod monitor;
 pub mod route;
 pub mod rule;
@@ -36,6 +37,10 @@ pub struct Link {
     pub mac: Option<[u8; 6]>,
     /// IFF_UP and IFF_RUNNING: administratively up with a carrier.
     pub running: bool,
+    /// IFLA_INFO_KIND: "macvlan", "veth"…; none for a physical one.
+    pub kind: Option<String>,
+    /// IFLA_LINK: the interface it sits on (a macvlan's base).
+    pub parent: Option<u32>,
 }
 
 /// One address of an interface.
@@ -295,6 +300,8 @@ fn link_of(l: &LinkMessage) -> Link {
         index: l.header.index,
         name: String::new(),
         mac: None,
+        kind: None,
+        parent: None,
         running: l.header.flags.contains(LinkFlags::Up)
             && l.header.flags.contains(LinkFlags::Running),
     };
@@ -302,6 +309,14 @@ fn link_of(l: &LinkMessage) -> Link {
         match a {
             LinkAttribute::IfName(n) => link.name.clone_from(n),
             LinkAttribute::Address(b) => link.mac = <[u8; 6]>::try_from(b.as_slice()).ok(),
+            LinkAttribute::Link(p) => link.parent = Some(*p),
+            LinkAttribute::LinkInfo(info) => {
+                for i in info {
+                    if let netlink_packet_route::link::LinkInfo::Kind(k) = i {
+                        link.kind = Some(k.to_string());
+                    }
+                }
+            }
             _ => {}
         }
     }

@@ -31,7 +31,7 @@ pub use track_file::{TrackFileInit, TrackedFile};
 pub use vip::{Vip, VipFlags};
 pub use virtual_server::{RealServer, SorryServer, VirtualServer, VsAddress};
 pub use vrrp_globals::{LvsSyncDaemon, VrrpGlobals};
-pub use vrrp_instance::{Garp, InitialState, Notify, UnicastPeer, VrrpInstance, VrrpVersion};
+pub use vrrp_instance::{Garp, InitialState, Notify, UnicastPeer, Vmac, VrrpInstance, VrrpVersion};
 pub use vrrp_script::{ScriptUser, VrrpScript};
 pub use vrrp_sync_group::VrrpSyncGroup;
 

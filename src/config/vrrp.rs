@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 
+use crate::ipvs::Family;
+
 use super::global_defs::GlobalDefs;
 use super::parse::{Block, ConfigError, Location, Statement};
 use super::track::Def;
@@ -207,6 +209,7 @@ pub(crate) fn read(
         }
     }
     vrid_conflicts(&v.instances, errors);
+    vmac_names(&mut v.instances, errors);
     lvs_sync_daemon(
         &mut global.vrrp.lvs_sync_daemon,
         legacy_syncd,
@@ -239,6 +242,53 @@ fn broken_defs<'b>(
             order: 0,
             broken: true,
         })
+}
+
+/// keepalived's create_vmac_name: a VMAC without a name written gets
+/// `vrrp.VRID`, or when another instance has that one `vrrp6.VRID` first
+/// (IPv6), then `vrrp1.VRID`, `vrrp2.VRID`… Two instances writing one name
+/// is an error.
+fn vmac_names(instances: &mut [VrrpInstance], errors: &mut Vec<ConfigError>) {
+    let mut taken: Vec<(String, String)> = Vec::new();
+    for i in instances.iter() {
+        if let Some(v) = i.vmac.as_ref().filter(|v| !v.name.is_empty()) {
+            if let Some((_, other)) = taken.iter().find(|(n, _)| *n == v.name) {
+                errors.push(ConfigError::at(
+                    &i.loc,
+                    format!(
+                        "use_vmac {}: instance {other} already uses that interface",
+                        v.name
+                    ),
+                ));
+            }
+            taken.push((v.name.clone(), i.name.clone()));
+        }
+    }
+    for i in instances.iter_mut() {
+        let (vrid, v6, name) = (i.vrid, i.family == Family::Inet6, i.name.clone());
+        let Some(v) = i.vmac.as_mut().filter(|v| v.name.is_empty()) else {
+            continue;
+        };
+        let order: Vec<u32> = if v6 {
+            vec![6, 1, 2, 3, 4, 5]
+        } else {
+            (1..=9).collect()
+        };
+        let candidates = std::iter::once(format!("vrrp.{vrid}"))
+            .chain(order.into_iter().map(|n| format!("vrrp{n}.{vrid}")));
+        let Some(pick) = candidates
+            .into_iter()
+            .find(|c| !taken.iter().any(|(n, _)| n == c))
+        else {
+            errors.push(ConfigError::at(
+                &i.loc,
+                "use_vmac: no free vrrpN.VRID name: write one".to_string(),
+            ));
+            continue;
+        };
+        taken.push((pick.clone(), name));
+        v.name = pick;
+    }
 }
 
 /// keepalived's check_vrid_conflicts: two multicast instances with one

@@ -55,6 +55,9 @@ pub struct VrrpInstance {
     /// `dont_track_primary`: the interface going down does not put the
     /// instance in FAULT.
     pub dont_track_primary: bool,
+    /// `use_vmac [NAME]`: the instance runs on a macvlan of `interface`
+    /// with the VRRP MAC (00:00:5e:00:01:VRID, :02: for IPv6).
+    pub vmac: Option<Vmac>,
     /// `virtual_router_id`: 1..255, required.
     pub vrid: u8,
     /// `priority`: 1..255; unset: 255 with state MASTER (keepalived
@@ -196,6 +199,17 @@ pub struct Garp {
     pub lower_prio_repeat: u32,
 }
 
+/// `use_vmac [NAME]` and `vmac_xmit_base`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vmac {
+    /// The macvlan's name: as written, else keepalived's `vrrp.VRID`
+    /// (`vrrp6.VRID`, then `vrrp1.VRID`… when another instance has it).
+    pub name: String,
+    /// `vmac_xmit_base`: adverts go out of the base interface, with its
+    /// own MAC, not the VMAC.
+    pub xmit_base: bool,
+}
+
 /// The notify scripts of an instance or sync group, run on its state
 /// changes (keepalived's quoted command line; running them as another
 /// user is not supported).
@@ -225,7 +239,8 @@ pub(crate) enum Kind {
 /// init_vrrp_keywords, as built by Debian) and 2.2.8, and afclusterd's
 /// track_node. None: not a keyword.
 pub(crate) fn classify(kw: &str) -> Option<Kind> {
-    const VMAC: &str = "VRRP virtual MAC interfaces are not supported yet by afclusterd";
+    const VMAC: &str =
+        "afclusterd's VMAC has keepalived's VRRP MAC and one link: this option is not supported yet";
     Some(match kw {
         "state"
         | "interface"
@@ -274,10 +289,10 @@ pub(crate) fn classify(kw: &str) -> Option<Kind> {
         | "track_node"
         | "lvs_sync_daemon_interface"
         | "virtual_routes"
-        | "virtual_rules" => Kind::Read,
-        "use_vmac" | "use_vmac_addr" | "vmac_xmit_base" | "garp_extra_if" | "vmac_garp_intvl" => {
-            Kind::Unsupported(VMAC)
-        }
+        | "virtual_rules"
+        | "use_vmac"
+        | "vmac_xmit_base" => Kind::Read,
+        "use_vmac_addr" | "garp_extra_if" | "vmac_garp_intvl" => Kind::Unsupported(VMAC),
         "use_ipvlan" => Kind::Unsupported("ipvlan interfaces are not supported yet by afclusterd"),
         "vrf" => Kind::Unsupported("VRFs are not supported yet by afclusterd"),
         "promote_secondaries" => {

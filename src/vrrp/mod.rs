@@ -10,3 +10,4 @@ pub mod packet;
 pub mod script;
 pub mod sync_group;
 pub mod track;
+pub mod vmac;

@@ -91,6 +91,9 @@ pub(crate) struct Draft<'a> {
     /// Written, even if wrongly: no second error for its absence.
     pub interface_written: bool,
     pub dont_track_primary: bool,
+    /// `use_vmac [NAME]`: the name if one is written.
+    pub vmac: Option<(Option<String>, &'a Statement)>,
+    pub vmac_xmit_base: bool,
     pub vrid: Option<u8>,
     pub vrid_written: bool,
     pub priority: Option<(u8, &'a Word)>,
@@ -145,6 +148,8 @@ impl<'a> Draft<'a> {
             interface: None,
             interface_written: false,
             dont_track_primary: false,
+            vmac: None,
+            vmac_xmit_base: false,
             vrid: None,
             vrid_written: false,
             priority: None,
@@ -256,6 +261,24 @@ impl<'a> Draft<'a> {
                 self.interface = Some((words::ifname(w)?.to_string(), w));
             }
             "dont_track_primary" => self.dont_track_primary = words::bare(s).map(|()| true)?,
+            "use_vmac" => {
+                let mut name = None;
+                for w in &s.args {
+                    if w.text.contains(':') {
+                        return Err(ConfigError::at(
+                            &w.loc,
+                            "a VMAC with a MAC address of your own is not supported yet by \
+                             afclusterd: leave it out for keepalived's VRRP MAC",
+                        ));
+                    }
+                    if name.is_some() {
+                        return Err(ConfigError::at(&w.loc, "use_vmac takes one interface name"));
+                    }
+                    name = Some(words::ifname(w)?.to_string());
+                }
+                self.vmac = Some((name, s));
+            }
+            "vmac_xmit_base" => self.vmac_xmit_base = words::bare(s).map(|()| true)?,
             "virtual_router_id" => {
                 self.vrid_written = true;
                 self.vrid = Some(words::ranged(words::one(s)?, "virtual_router_id", 1, 255)?);

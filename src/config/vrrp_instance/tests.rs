@@ -1023,9 +1023,7 @@ fn notify_scripts() {
 #[test]
 fn keepalived_keywords_are_read_refused_or_ignored_never_unknown() {
     for kw in [
-        "use_vmac",
         "use_vmac_addr",
-        "vmac_xmit_base",
         "garp_extra_if",
         "vmac_garp_intvl",
         "use_ipvlan",
@@ -1354,4 +1352,36 @@ fn samples_with_routes_and_static_sections_run() {
     assert_eq!(c.static_addresses.len(), 3);
     assert_eq!(c.static_addresses[0].dev.as_deref(), Some("eth0"));
     assert_eq!(c.static_addresses[0].scope, 253);
+}
+
+#[test]
+fn use_vmac_names_the_interface_as_keepalived_does() {
+    let text = "vrrp_instance A {\n interface eth0\n virtual_router_id 7\n use_vmac\n vmac_xmit_base\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n\
+                vrrp_instance B {\n interface eth1\n virtual_router_id 7\n use_vmac\n virtual_ipaddress {\n  10.0.1.1\n }\n}\n\
+                vrrp_instance C {\n interface eth0\n virtual_router_id 8\n use_vmac vip8\n virtual_ipaddress {\n  10.0.0.8\n }\n}\n\
+                vrrp_instance D {\n interface eth0\n virtual_router_id 7\n use_vmac\n virtual_ipaddress {\n  fd00::7\n }\n}\n";
+    let c = Config::from_text(text, Path::new(FILE)).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<(String, bool)> = c
+        .vrrp_instances
+        .iter()
+        .map(|i| {
+            let v = i.vmac.as_ref().expect("a vmac");
+            (v.name.clone(), v.xmit_base)
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("vrrp.7".to_string(), true),
+            ("vrrp1.7".to_string(), false),
+            ("vip8".to_string(), false),
+            ("vrrp6.7".to_string(), false),
+        ]
+    );
+    let e = load(&refs(&inst(&["use_vmac vrrp.1 00:11:22:33:44:55", VIP]))).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("a VMAC with a MAC address of your own is not supported yet"),
+        "{e}"
+    );
 }

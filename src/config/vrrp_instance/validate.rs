@@ -8,7 +8,9 @@ use std::time::Duration;
 use super::super::track::{self, Def};
 use super::super::vrrp_globals::{VrrpGlobals, DEFAULT_DOWN_TIMER_ADVERTS};
 use super::draft::Draft;
-use super::{ConfigError, Family, Garp, InitialState, Statement, Vip, VrrpInstance, VrrpVersion};
+use super::{
+    ConfigError, Family, Garp, InitialState, Statement, Vip, Vmac, VrrpInstance, VrrpVersion,
+};
 
 /// What an instance's completion needs from the rest of the file.
 pub(crate) struct Context<'c> {
@@ -87,6 +89,23 @@ pub(crate) fn complete(
         ));
     }
 
+    if d.vmac_xmit_base {
+        let loc = d
+            .vmac
+            .as_ref()
+            .map_or(&d.st.keyword.loc, |(_, s)| &s.keyword.loc);
+        if d.vmac.is_none() {
+            warnings.push(ConfigError::at(
+                loc,
+                "vmac_xmit_base has no effect without use_vmac",
+            ));
+        } else if strict {
+            warnings.push(ConfigError::at(
+                loc,
+                "vmac_xmit_base is incompatible with strict mode: ignored, as keepalived does",
+            ));
+        }
+    }
     let (priority, state) = priority_and_state(&d, strict, errors, warnings);
     let auth_pass = auth(&d, strict, version, errors);
     let unicast = unicast(&d, strict, errors, warnings);
@@ -252,6 +271,11 @@ pub(crate) fn complete(
         state,
         interface,
         dont_track_primary: d.dont_track_primary,
+        // The default name is given once every instance is read.
+        vmac: d.vmac.as_ref().map(|(name, _)| Vmac {
+            name: name.clone().unwrap_or_default(),
+            xmit_base: d.vmac_xmit_base && !strict,
+        }),
         vrid,
         priority,
         advert_int,

@@ -22,6 +22,7 @@ mod socket;
 mod statics;
 mod track_files;
 mod track_scripts;
+mod vmac;
 
 use std::collections::HashMap;
 use std::io;
@@ -54,6 +55,7 @@ use router::{notify_state, Iface, Router, Tracked};
 use socket::{Frame, VrrpSocket};
 use track_files::{TrackFiles, INOTIFY_KEY};
 use track_scripts::TrackScripts;
+use vmac::Vmacs;
 
 /// Timer kinds of an instance; its keys are `index * KINDS + kind`.
 const KINDS: u64 = 4;
@@ -138,6 +140,8 @@ pub struct Vrrp {
     running: HashMap<String, bool>,
     /// The static addresses, routes and rules were sent to the thread.
     statics: bool,
+    /// use_vmac's macvlans.
+    vmacs: Vmacs,
 }
 
 impl Vrrp {
@@ -168,6 +172,7 @@ impl Vrrp {
             monitor: None,
             running: HashMap::new(),
             statics: false,
+            vmacs: Vmacs::default(),
         }
     }
 
@@ -248,10 +253,22 @@ impl Vrrp {
         let mut fresh = Vec::new();
         for cfg in &config.vrrp_instances {
             let iface = match &mut rtnl {
-                Ok(rt) => resolve(rt, cfg, &mut self.ifindex),
+                Ok(rt) => resolve(rt, cfg, &mut self.ifindex).and_then(|base| {
+                    if cfg.vmac.is_none() {
+                        return Ok(base);
+                    }
+                    let v = on_vmac(rt, cfg, base, &mut self.vmacs)?;
+                    self.ifindex.insert(v.ifname.clone(), v.addr_index);
+                    Ok(v)
+                }),
                 Err(e) => Err(format!("cannot ask the kernel about interfaces: {e}")),
             };
             fresh.push(Router::new(cfg.clone(), iface));
+        }
+        if config.vrrp_instances.iter().any(|c| c.vmac.is_some()) {
+            // The VMACs just made are up: so that no instance starts in
+            // FAULT for want of their news.
+            self.load_links(rtnl.as_mut().ok());
         }
         // A running instance that a reload finds again (same name, VRID,
         // version and interface) carries on in its state; the others stop
@@ -346,6 +363,12 @@ impl Vrrp {
             .map(|(i, r)| (r.slot, i))
             .collect();
         self.close_unused_sockets(cx);
+        let vmacs: Vec<String> = config
+            .vrrp_instances
+            .iter()
+            .filter_map(|c| c.vmac.as_ref().map(|v| v.name.clone()))
+            .collect();
+        self.vmacs.remove_except(rtnl.as_mut().ok(), &vmacs);
         for g in &config.vrrp_sync_groups {
             let gi = self.groups.len();
             let members: Vec<usize> = g
@@ -473,7 +496,7 @@ impl Vrrp {
         };
         if let Some(n) = self.socks.iter().position(|s| {
             s.as_ref().is_some_and(|s| {
-                s.ifname == r.cfg.interface
+                s.ifname == i.ifname
                     && s.ifindex == i.index
                     && s.source == i.source
                     && s.multicast == multicast
@@ -482,7 +505,7 @@ impl Vrrp {
         }) {
             return Ok(n);
         }
-        let socket = VrrpSocket::open(&r.cfg.interface, i.index, i.source, group)?;
+        let socket = VrrpSocket::open(&i.ifname, i.index, i.source, group)?;
         // A closed one's place, or a new one.
         let n = self
             .socks
@@ -495,7 +518,7 @@ impl Vrrp {
         let more = cx.timer(key);
         let sock = Some(Sock {
             socket,
-            ifname: r.cfg.interface.clone(),
+            ifname: i.ifname.clone(),
             ifindex: i.index,
             source: i.source,
             multicast,
@@ -733,7 +756,7 @@ impl Vrrp {
         }
         let job = Job::Announce {
             instance: r.name().to_string(),
-            ifindex: iface.index,
+            ifindex: iface.addr_index,
             mac: iface.mac,
             addrs: r.announced(),
             repeat,
@@ -954,6 +977,13 @@ impl Vrrp {
                 LinkNews::Removed(l) => {
                     info!("VRRP: {} is gone", l.name);
                     self.running.remove(&l.name);
+                    // A VMAC someone removed is made again (keepalived
+                    // does too).
+                    resolve_again |= self
+                        .routers
+                        .iter()
+                        .any(|r| r.cfg.vmac.as_ref().is_some_and(|v| v.name == l.name));
+                    self.vmacs.made.remove(&l.name);
                 }
                 LinkNews::AddrRemoved(a) => self.addr_removed(&a),
                 LinkNews::AddrAdded(a) => resolve_again |= self.addr_added(&a),
@@ -1019,12 +1049,21 @@ impl Vrrp {
     /// has a new index, or had none).
     fn link_news(&mut self, l: &afcluster::rtnl::Link) -> bool {
         let mut again = false;
-        for r in self
-            .routers
-            .iter_mut()
-            .filter(|r| r.cfg.interface == l.name)
-        {
+        for r in &mut self.routers {
+            let vmac = r.cfg.vmac.as_ref().map(|v| v.name.as_str());
+            if l.name != r.cfg.interface && Some(l.name.as_str()) != vmac {
+                continue;
+            }
             match &mut r.iface {
+                // A VMAC's base, or the VMAC itself, as they were.
+                Some(i) if vmac.is_some() => {
+                    let known = if Some(l.name.as_str()) == vmac {
+                        i.addr_index
+                    } else {
+                        i.base_index
+                    };
+                    again |= known != l.index;
+                }
                 Some(i) if i.index == l.index => {
                     if let Some(mac) = l.mac.filter(|m| *m != i.mac) {
                         info!(
@@ -1098,6 +1137,48 @@ fn close_socket(cx: &mut Cx, mut s: Sock) {
     }
 }
 
+/// use_vmac: the instance runs on its VMAC (made now if need be), with
+/// the source the base interface gave it (IPv4) or the link-local
+/// address put on the VMAC (IPv6); vmac_xmit_base keeps the adverts on
+/// the base.
+fn on_vmac(
+    rt: &mut Rtnl,
+    cfg: &VrrpInstance,
+    base: Iface,
+    vmacs: &mut Vmacs,
+) -> Result<Iface, String> {
+    let xmit_base = cfg.vmac.as_ref().is_some_and(|v| v.xmit_base);
+    let base_link = rt
+        .link(&cfg.interface)
+        .map_err(|e| format!("looking up interface {}: {e}", cfg.interface))?
+        .ok_or_else(|| format!("no interface {}", cfg.interface))?;
+    let (vmac, ll) = vmacs.ensure(rt, cfg, &base_link, !xmit_base)?;
+    let mac = vmac
+        .mac
+        .ok_or_else(|| format!("the VMAC {} has no Ethernet address", vmac.name))?;
+    let source = match ll {
+        Some(a) if !xmit_base => IpAddr::V6(a),
+        _ => base.source,
+    };
+    Ok(if xmit_base {
+        Iface {
+            addr_index: vmac.index,
+            mac,
+            source,
+            ..base
+        }
+    } else {
+        Iface {
+            index: vmac.index,
+            ifname: vmac.name,
+            addr_index: vmac.index,
+            mac,
+            source,
+            ..base
+        }
+    })
+}
+
 /// The interface of `cfg` and the adverts' source address on it.
 fn resolve(
     rt: &mut Rtnl,
@@ -1154,6 +1235,9 @@ fn resolve(
     };
     Ok(Iface {
         index: link.index,
+        ifname: link.name,
+        addr_index: link.index,
+        base_index: link.index,
         mac,
         source,
     })
@@ -1335,6 +1419,8 @@ impl Subsystem for Vrrp {
                 }
             }
         }
+        // Then the VMACs, as keepalived removes them at exit.
+        self.vmacs.remove_except(None, &[]);
     }
 }
 

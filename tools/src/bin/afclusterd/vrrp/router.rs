@@ -22,8 +22,17 @@ use afcluster::{NodeState, Reflection};
 /// The interface an instance runs on, as found at start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Iface {
+    /// Where adverts are sent and heard: the interface, or its VMAC
+    /// (the base again with vmac_xmit_base).
     pub index: u32,
+    pub ifname: String,
+    /// Where its addresses go and announcements leave from: the
+    /// interface, or its VMAC.
+    pub addr_index: u32,
+    /// The MAC announcements carry (the VRRP MAC on a VMAC).
     pub mac: [u8; 6],
+    /// The instance's own `interface` (a VMAC's base).
+    pub base_index: u32,
     /// The adverts' source: the configured one, or the interface's
     /// primary address of the instance's family (link-local for IPv6).
     pub source: IpAddr,
@@ -157,8 +166,8 @@ impl Router {
             && self.cfg.version == new.cfg.version
             && self.cfg.interface == new.cfg.interface
             && self.iface.is_some()
-            && self.iface.as_ref().map(|i| (i.index, i.mac))
-                == new.iface.as_ref().map(|i| (i.index, i.mac))
+            && self.iface.as_ref().map(|i| (i.index, i.addr_index, i.mac))
+                == new.iface.as_ref().map(|i| (i.index, i.addr_index, i.mac))
             && family(self) == family(new)
     }
 
@@ -265,7 +274,7 @@ impl Router {
             .filter_map(|v| {
                 let index = match &v.dev {
                     Some(d) => index_of(d)?,
-                    None => iface.index,
+                    None => iface.addr_index,
                 };
                 Some(Addr {
                     index,
@@ -312,6 +321,9 @@ impl Router {
         let mut effects = Vec::new();
         if !self.cfg.dont_track_primary {
             effects.push(track::effect(0, false, up(&self.cfg.interface)));
+            if let Some(v) = &self.cfg.vmac {
+                effects.push(track::effect(0, false, up(&v.name)));
+            }
         }
         for i in &t.interfaces {
             effects.push(track::effect(i.weight, i.reverse, up(&i.interface)));

@@ -70,7 +70,9 @@ impl VrrpSocket {
                 send.set_ttl_v4(u32::from(TTL))?;
                 send.set_tos_v4(TOS_NETWORK_CONTROL)?;
                 send.set_multicast_loop_v4(false)?;
-                send.set_multicast_if_v4(&src)?;
+                // No IP_MULTICAST_IF by address: the socket is bound to its
+                // device, which the kernel sends multicast out of, and on a
+                // VMAC the source address is the base's, not its own.
                 send.bind(&SockAddr::from(SocketAddr::new(IpAddr::V4(src), 0)))?;
             }
             IpAddr::V6(src) => {

@@ -26,6 +26,9 @@ fn router_at(body: &str, source: &str) -> Router {
         instance(body),
         Ok(Iface {
             index: 2,
+            ifname: "eth0".into(),
+            addr_index: 2,
+            base_index: 2,
             mac: [2, 0, 0, 0, 0, 2],
             source,
         }),
@@ -187,6 +190,9 @@ fn configured(text: &str) -> (Router, Config) {
         cfg,
         Ok(Iface {
             index: 2,
+            ifname: "eth0".into(),
+            addr_index: 2,
+            base_index: 2,
             mac: [2, 0, 0, 0, 0, 2],
             source: "10.0.0.2".parse().unwrap(),
         }),
