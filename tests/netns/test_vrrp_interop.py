@@ -233,3 +233,22 @@ def test_losing_its_source_address_is_a_fault(tmp_path):
     finally:
         p.close()
         lan.close()
+
+
+def test_a_virtual_address_removed_by_hand_is_put_back(tmp_path):
+    """Someone removes the master's virtual address: afclusterd puts it
+    back (the kernel's address notification), staying master; keepalived
+    never takes over."""
+    lan = Lan(os.getpid() % 10000, False)
+    p = Pair(tmp_path, lan, MODES["v3-ipv4"])
+    try:
+        p.start("ka", 100, "BACKUP")
+        p.start("afc", 150, "MASTER")
+        p.master_is("afc")
+        lan.x(lan.ns["afc"], "ip", "addr", "del", f"{lan.vip}/24", "dev", "eth0")
+        wait(lambda: lan.has_vip("afc"), "the address to be put back", timeout=5)
+        p.master_is("afc")
+        assert "Entering MASTER STATE" not in p.text("ka")
+    finally:
+        p.close()
+        lan.close()

@@ -1021,6 +1021,34 @@ impl Vrrp {
                 r.unusable = Some(why);
             }
         }
+        // One of a master's own addresses removed by someone else: put
+        // back (keepalived steps down to BACKUP and takes the address
+        // again by election, seconds without it; nothing here needs that).
+        let index_of = |n: &str| self.ifindex.get(n).copied();
+        let mut again = Vec::new();
+        for r in &self.routers {
+            let ours = r
+                .addresses(index_of)
+                .into_iter()
+                .any(|x| x.index == a.index && x.addr == a.addr);
+            if ours && r.m.state() == State::Master {
+                warn!(
+                    "VRRP ({}): {} was removed from its interface by someone else: put back",
+                    r.name(),
+                    a.addr
+                );
+                again.push(Job::Want {
+                    instance: r.name().to_string(),
+                    present: true,
+                    addrs: r.addresses(index_of),
+                    routes: r.routes(),
+                    rules: r.rules(),
+                });
+            }
+        }
+        for job in again {
+            self.send(job);
+        }
     }
 
     /// An address appeared: a configured source address that came back
