@@ -252,3 +252,36 @@ def test_a_virtual_address_removed_by_hand_is_put_back(tmp_path):
     finally:
         p.close()
         lan.close()
+
+
+def test_nopreempt_and_preempt_delay_as_configured(tmp_path):
+    """A higher-priority afclusterd with nopreempt joins keepalived's
+    master and leaves it be; it takes over only when keepalived goes.
+    With preempt_delay 3 it takes over, but not before the delay."""
+    lan = Lan(os.getpid() % 10000, False)
+    p = Pair(tmp_path, lan, MODES["v3-ipv4"])
+    try:
+        p.start("ka", 100, "MASTER")
+        p.master_is("ka")
+        p.start("afc", 150, "BACKUP", extra="    nopreempt")
+        # Well past a master-down interval: keepalived keeps it.
+        end = time.monotonic() + 6
+        while time.monotonic() < end:
+            assert lan.holders() == {"ka"}, p.text("afc")
+            time.sleep(0.2)
+        p.stop("ka")
+        p.master_is("afc")
+        p.start("ka", 100, "MASTER")
+        p.master_is("afc")
+        p.stop("afc")
+        p.master_is("ka")
+
+        p.start("afc", 150, "BACKUP", extra="    preempt_delay 3")
+        t0 = time.monotonic()
+        wait(lambda: lan.holders() == {"afc"}, "afclusterd to preempt after the delay")
+        took = time.monotonic() - t0
+        assert took >= 3, f"preempted after {took:.1f} s, before preempt_delay"
+        p.master_is("afc")
+    finally:
+        p.close()
+        lan.close()
