@@ -331,11 +331,11 @@ def test_config_test_flag_and_bad_files(tmp_path):
     assert r.returncode == 0 and "is valid" in r.stderr
     bad = tmp_path / "bad.conf"
     bad.write_text("global_defs {\n  router_id lb\n  control_socket_mode 0999\n}\n"
-                   "static_routes {\n}\n")
+                   "track_group {\n}\n")
     r = subprocess.run([DAEMON, "-t", "-f", str(bad)], capture_output=True, text=True)
     assert r.returncode == 1
     assert f"{bad}:3:23: '0999' is not an octal file mode" in r.stderr
-    assert f"{bad}:5:1: 'static_routes' is a keepalived section" in r.stderr
+    assert f"{bad}:5:1: 'track_group' is a keepalived section" in r.stderr
     assert "2 errors" in r.stderr
     r = subprocess.run([DAEMON, "-t", "-f", str(tmp_path / "missing.conf")],
                        capture_output=True, text=True)
