@@ -24,9 +24,9 @@ use md5::{Digest, Md5};
 
 use crate::config::checker::{HttpProtocol, Url};
 
-pub mod tls;
 #[cfg(test)]
 mod tests;
+pub mod tls;
 
 /// The largest response head accepted (keepalived's whole buffer is 4 KiB).
 pub const MAX_HEAD: usize = 64 * 1024;
@@ -53,8 +53,10 @@ pub fn request(path: &str, protocol: HttpProtocol, host: Option<&str>, to: Socke
         (None, IpAddr::V4(a)) => format!("{a}:{}", to.port()),
         (None, IpAddr::V6(a)) => format!("[{a}]:{}", to.port()),
     };
-    format!("GET {path} HTTP/1.{minor}\r\nUser-Agent: KeepAliveClient\r\n{close}Host: {host}\r\n\r\n")
-        .into_bytes()
+    format!(
+        "GET {path} HTTP/1.{minor}\r\nUser-Agent: KeepAliveClient\r\n{close}Host: {host}\r\n\r\n"
+    )
+    .into_bytes()
 }
 
 /// What a response head says.
@@ -233,7 +235,9 @@ pub enum Failure {
     /// "MD5 digest error".
     Digest([u8; 16]),
     /// "Regex match failed": it matched with regex_no_match, or did not.
-    Regex { matched: bool },
+    Regex {
+        matched: bool,
+    },
 }
 
 impl fmt::Display for Failure {

@@ -260,9 +260,7 @@ pub(crate) fn read(
         "CI-LINUX" => ci_linux(st, errors),
         "TCP_CHECK" => tcp(st, errors, warnings),
         "MISC_CHECK" => misc(st, errors, warnings),
-        "HTTP_GET" | "SSL_GET" => {
-            http::read(st, errors, warnings).map(|d| d.map(Draft::Http))
-        }
+        "HTTP_GET" | "SSL_GET" => http::read(st, errors, warnings).map(|d| d.map(Draft::Http)),
         _ => Err(ConfigError::at(
             &st.keyword.loc,
             format!(

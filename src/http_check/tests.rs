@@ -56,21 +56,34 @@ fn head_status_and_length() {
     let h = r.head.unwrap();
     assert_eq!((h.status, h.content_length), (404, Some(3)));
     assert_eq!(r.body_len, 6);
-    assert_eq!(r.digest, md5_of(b"abc"), "the digest stops at Content-Length");
+    assert_eq!(
+        r.digest,
+        md5_of(b"abc"),
+        "the digest stops at Content-Length"
+    );
     assert_eq!(r.body, b"abc");
     // No Content-Length, or a bad one: the whole body.
     let r = whole(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\nabcdef").unwrap();
     assert_eq!(r.head.unwrap().content_length, None);
     assert_eq!(r.digest, md5_of(b"abcdef"));
     // No reason phrase.
-    assert_eq!(whole(b"HTTP/1.1 204\r\n\r\n").unwrap().head.unwrap().status, 204);
+    assert_eq!(
+        whole(b"HTTP/1.1 204\r\n\r\n").unwrap().head.unwrap().status,
+        204
+    );
 }
 
 #[test]
 fn incomplete_and_malformed_heads() {
     assert_eq!(whole(b"").unwrap().head, None);
-    assert_eq!(whole(b"HTTP/1.0 200 OK\r\nServer: x\r\n").unwrap().head, None);
-    assert!(matches!(whole(b"SSH-2.0-OpenSSH\r\n\r\n"), Err(HeadError::Malformed(_))));
+    assert_eq!(
+        whole(b"HTTP/1.0 200 OK\r\nServer: x\r\n").unwrap().head,
+        None
+    );
+    assert!(matches!(
+        whole(b"SSH-2.0-OpenSSH\r\n\r\n"),
+        Err(HeadError::Malformed(_))
+    ));
     let mut big = b"HTTP/1.0 200 OK\r\nX: ".to_vec();
     big.resize(MAX_HEAD + 10, b'a');
     assert_eq!(whole(&big), Err(HeadError::TooLong));
@@ -148,7 +161,10 @@ fn split_feed(bytes: &[u8], cuts: &[usize]) -> Result<Received, HeadError> {
     r.finish()
 }
 
-fn response_strategy() -> impl Strategy<Value = (u16, Vec<(String, String)>, Vec<u8>, Option<usize>)> {
+/// Status, headers, body, Content-Length.
+type Generated = (u16, Vec<(String, String)>, Vec<u8>, Option<usize>);
+
+fn response_strategy() -> impl Strategy<Value = Generated> {
     (
         100u16..600,
         proptest::collection::vec(("[A-Za-z][A-Za-z0-9-]{0,12}", "[ -~]{0,30}"), 0..6),

@@ -306,17 +306,11 @@ pub(crate) fn read(
                     words::ip(w)?;
                     d.bind_to = Some(w.clone());
                 }
-                "bind_port" => {
-                    d.bind_port = words::ranged(words::one(s)?, "bind_port", 1, 65535)?
-                }
+                "bind_port" => d.bind_port = words::ranged(words::one(s)?, "bind_port", 1, 65535)?,
                 // Deprecated in keepalived, still read as retry.
                 "nb_get_retry" => {
-                    d.timing.retry = Some(words::ranged(
-                        words::one(s)?,
-                        "nb_get_retry",
-                        0,
-                        u32::MAX,
-                    )?);
+                    d.timing.retry =
+                        Some(words::ranged(words::one(s)?, "nb_get_retry", 0, u32::MAX)?);
                     warnings.push(ConfigError::at(
                         &s.keyword.loc,
                         "nb_get_retry is deprecated: write retry",
@@ -593,10 +587,17 @@ fn regex_option(w: &Word) -> Result<RegexOption, ConfigError> {
         "extended" => RegexOption::Extended,
         "ungreedy" => RegexOption::Ungreedy,
         "utf" | "ucp" => RegexOption::Unicode,
-        "never_utf" | "never_ucp" | "no_auto_capture" | "no_auto_possess"
-        | "no_dotstar_anchor" | "no_start_optimize" | "never_backslash_c" => RegexOption::NoEffect,
-        "allow_empty_class" | "alt_bsux" | "auto_callout" | "dollar_endonly" | "dupnames"
-        | "firstline" | "match_unset_backref" | "alt_circumflex" | "alt_verbnames"
+        "never_utf" | "never_ucp" | "no_auto_capture" | "no_auto_possess" | "no_dotstar_anchor"
+        | "no_start_optimize" | "never_backslash_c" => RegexOption::NoEffect,
+        "allow_empty_class"
+        | "alt_bsux"
+        | "auto_callout"
+        | "dollar_endonly"
+        | "dupnames"
+        | "firstline"
+        | "match_unset_backref"
+        | "alt_circumflex"
+        | "alt_verbnames"
         | "use_offset_limit" => {
             return Err(ConfigError::at(
                 &w.loc,

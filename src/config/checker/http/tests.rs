@@ -95,8 +95,14 @@ fn every_keyword() {
     assert_eq!((h.connect_port, h.bind_port), (Some(8443), 4000));
     assert_eq!(h.bind_to, Some("10.0.0.9".parse().unwrap()));
     assert_eq!(h.connect_timeout, Duration::from_millis(1500));
-    assert_eq!((h.retry, h.delay_before_retry), (4, Duration::from_millis(500)));
-    assert_eq!((h.warmup, h.delay_loop), (Some(Duration::from_secs(2)), Duration::from_secs(7)));
+    assert_eq!(
+        (h.retry, h.delay_before_retry),
+        (4, Duration::from_millis(500))
+    );
+    assert_eq!(
+        (h.warmup, h.delay_loop),
+        (Some(Duration::from_secs(2)), Duration::from_secs(7))
+    );
     let a = &h.urls[0];
     assert_eq!(
         a.digest.map(|d| crate::http_check::hex(&d)).as_deref(),
@@ -259,7 +265,18 @@ fn status_ranges() {
     assert_eq!(status_range("200"), Some((200, 200)));
     assert_eq!(status_range("100-599"), Some((100, 599)));
     assert_eq!(status_range("200-200"), Some((200, 200)));
-    for bad in ["", "-", "99", "600", "200-", "-200", "300-200", "+200", "2 0", "200-300-400"] {
+    for bad in [
+        "",
+        "-",
+        "99",
+        "600",
+        "200-",
+        "-200",
+        "300-200",
+        "+200",
+        "2 0",
+        "200-300-400",
+    ] {
         assert_eq!(status_range(bad), None, "{bad:?}");
     }
     let mut s = StatusCodes::none();
@@ -289,7 +306,11 @@ const SAMPLES: &str = "/usr/share/doc/keepalived/samples";
 
 fn sample(name: &str) -> Result<Config, crate::config::ConfigErrors> {
     let path = Path::new(SAMPLES).join(name);
-    assert!(path.exists(), "{}: missing (is keepalived installed?)", path.display());
+    assert!(
+        path.exists(),
+        "{}: missing (is keepalived installed?)",
+        path.display()
+    );
     Config::load(&path)
 }
 
@@ -344,12 +365,11 @@ fn keepalived_samples_with_http_checks_are_read() {
         let checks = match &r {
             Ok(c) => sample_checks(c).len(),
             Err(e) => {
-                let bad: Vec<String> = e
-                    .0
-                    .iter()
-                    .map(|e| e.to_string())
-                    .filter(|m| m.contains("GET") || m.contains("url") || m.contains("status"))
-                    .collect();
+                let bad: Vec<String> =
+                    e.0.iter()
+                        .map(|e| e.to_string())
+                        .filter(|m| m.contains("GET") || m.contains("url") || m.contains("status"))
+                        .collect();
                 assert!(bad.is_empty(), "{name}: {bad:?}");
                 continue;
             }
@@ -358,5 +378,8 @@ fn keepalived_samples_with_http_checks_are_read() {
     }
     let c = sample("keepalived.conf.status_code").unwrap_or_else(|e| panic!("{e}"));
     let u = &sample_checks(&c)[0].urls[0];
-    assert_eq!(u.status.ranges(), [(200, 299), (400, 499), (503, 503), (505, 505)]);
+    assert_eq!(
+        u.status.ranges(),
+        [(200, 299), (400, 499), (503, 503), (505, 505)]
+    );
 }
