@@ -16,6 +16,7 @@ pub mod config;
 pub mod control;
 pub mod error;
 pub mod follower;
+pub mod http_check;
 pub mod ipvs;
 pub mod listener;
 pub mod message;

@@ -1,5 +1,5 @@
-//! The health checkers of a `real_server { ... }`: keepalived's TCP_CHECK
-//! and MISC_CHECK, and CI-LINUX.
+//! The health checkers of a `real_server { ... }`: keepalived's TCP_CHECK,
+//! MISC_CHECK, HTTP_GET and SSL_GET (in [`http`]), and CI-LINUX.
 //!
 //! CI-LINUX is keepalived's own checker of 2002 (0.6.1 to 1.1.5): a bare
 //! `CI-LINUX` line in a real_server, the server being up while the cluster
@@ -18,6 +18,9 @@ use super::global_defs::{script, Script};
 use super::parse::{ConfigError, Location, Statement, Word};
 use super::words::{self, MICROSECOND};
 
+pub mod http;
+pub use http::{BodyRegex, HttpCheck, HttpProtocol, StatusCodes, Url};
+
 /// One health checker of a real server. A real server is up when all its
 /// checkers pass and goes down on the first failing one.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +28,8 @@ pub enum Checker {
     CiLinux(CiLinuxCheck),
     Tcp(TcpCheck),
     Misc(MiscCheck),
+    /// HTTP_GET, or SSL_GET (`tls`).
+    Http(HttpCheck),
 }
 
 /// The real server is up while its cluster node is up.
@@ -102,6 +107,7 @@ impl Checker {
             (Checker::Misc(a), Checker::Misc(b)) => {
                 a.dynamic == b.dynamic && a.path.argv == b.path.argv
             }
+            (Checker::Http(a), Checker::Http(b)) => a.same_check(b),
             _ => false,
         }
     }
@@ -123,8 +129,6 @@ impl MiscCheck {
 
 /// keepalived's checkers that afclusterd does not implement.
 const UNSUPPORTED: &[&str] = &[
-    "HTTP_GET",
-    "SSL_GET",
     "SMTP_CHECK",
     "DNS_CHECK",
     "UDP_CHECK",
@@ -142,7 +146,10 @@ pub(crate) const MAX_TIMER: Duration = Duration::from_secs(100 * 365 * 24 * 3600
 
 /// Whether `kw` is a checker keyword (supported or not) of real_server.
 pub(crate) fn is_checker(kw: &str) -> bool {
-    matches!(kw, "CI-LINUX" | "TCP_CHECK" | "MISC_CHECK") || UNSUPPORTED.contains(&kw)
+    matches!(
+        kw,
+        "CI-LINUX" | "TCP_CHECK" | "MISC_CHECK" | "HTTP_GET" | "SSL_GET"
+    ) || UNSUPPORTED.contains(&kw)
 }
 
 /// The settings a virtual server, a real server or a checker may set and
@@ -206,6 +213,10 @@ pub(crate) struct Inherited {
     pub delay_loop: Duration,
     /// The virtual server's own delay_loop: MISC_CHECK's default timeout.
     pub vs_delay_loop: Duration,
+    /// `virtualhost` of the real server and of the virtual server
+    /// (HTTP_GET's Host, SSL_GET's SNI).
+    pub rs_virtualhost: Option<String>,
+    pub vs_virtualhost: Option<String>,
     /// Where the checker connects unless told otherwise.
     pub rs_addr: IpAddr,
     /// 0: none (a fwmark service's real server given without port).
@@ -234,6 +245,7 @@ pub(crate) enum Draft {
         dynamic: bool,
         timing: Timing,
     },
+    Http(http::HttpDraft),
 }
 
 /// Reads a checker statement (`is_checker` is true for it). None when it
@@ -248,11 +260,12 @@ pub(crate) fn read(
         "CI-LINUX" => ci_linux(st, errors),
         "TCP_CHECK" => tcp(st, errors, warnings),
         "MISC_CHECK" => misc(st, errors, warnings),
+        "HTTP_GET" | "SSL_GET" => http::read(st, errors, warnings).map(|d| d.map(Draft::Http)),
         _ => Err(ConfigError::at(
             &st.keyword.loc,
             format!(
                 "{kw} is a keepalived checker that afclusterd does not support \
-                 (supported: TCP_CHECK, MISC_CHECK, CI-LINUX)"
+                 (supported: TCP_CHECK, MISC_CHECK, HTTP_GET, SSL_GET, CI-LINUX)"
             ),
         )),
     };
@@ -314,7 +327,7 @@ fn ci_linux(st: &Statement, errors: &mut Vec<ConfigError>) -> Result<Option<Draf
 
 /// keepalived keywords of TCP_CHECK that afclusterd cannot honour: an
 /// error, since ignoring them would change what is checked.
-fn unsupported(kw: &str) -> Option<String> {
+pub(crate) fn unsupported(kw: &str) -> Option<String> {
     match kw {
         "alpha" => Some(
             "alpha is not supported per checker by afclusterd: set it in the virtual_server"
@@ -503,6 +516,7 @@ impl Draft {
     ) -> Option<Checker> {
         match self {
             Draft::CiLinux(c) => Some(Checker::CiLinux(c)),
+            Draft::Http(h) => h.resolve(from, errors).map(Checker::Http),
             Draft::Tcp {
                 loc,
                 connect_ip,

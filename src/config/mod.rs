@@ -7,7 +7,7 @@ pub mod parse;
 pub mod route;
 pub mod rule;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 pub mod track;
 pub mod track_file;
 pub mod vip;
@@ -21,7 +21,7 @@ mod words;
 
 use std::path::{Path, PathBuf};
 
-pub use checker::{Checker, CiLinuxCheck, MiscCheck, TcpCheck};
+pub use checker::{Checker, CiLinuxCheck, HttpCheck, HttpProtocol, MiscCheck, TcpCheck, Url};
 pub use global_defs::{GlobalDefs, Script};
 pub use parse::{ConfigError, Location, Statement, Word};
 pub use route::Route;
@@ -98,6 +98,10 @@ fn keepalived_only(kw: &str) -> Option<&'static str> {
         }
         "bfd_instance" => "afclusterd has no BFD",
         "virtual_server_group" => "afclusterd has no virtual server groups yet",
+        "SSL" => {
+            "SSL_GET presents no client certificate; like keepalived, it verifies no \
+             server certificate, so no CA is needed"
+        }
         _ => return None,
     })
 }

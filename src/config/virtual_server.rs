@@ -224,7 +224,6 @@ fn ignored(kw: &str) -> Option<&'static str> {
     Some(match kw {
         "smtp_alert" => "afclusterd sends no mail",
         "snmp_name" => "afclusterd has no SNMP agent",
-        "virtualhost" => "only HTTP_GET and SSL_GET use it, and afclusterd has neither",
         // lbflags_handler sets no flag for it: keepalived ignores it too.
         "hashed" => "keepalived ignores it too",
         _ => return None,

@@ -49,6 +49,8 @@ pub(super) struct VsDraft<'a> {
     pub ops: Option<&'a Statement>,
     /// The real servers' default weight (vs_weight_handler).
     pub weight: i32,
+    /// HTTP_GET's Host and SSL_GET's SNI unless their own is set.
+    pub virtualhost: Option<String>,
     pub timing: Timing,
     pub real_servers: Vec<RsDraft<'a>>,
     /// real_server statements, read or not.
@@ -82,6 +84,7 @@ impl<'a> VsDraft<'a> {
             ip_family: None,
             ops: None,
             weight: 1,
+            virtualhost: None,
             timing: Timing::default(),
             real_servers: Vec::new(),
             n_real_server_statements: 0,
@@ -168,6 +171,7 @@ impl<'a> VsDraft<'a> {
                 self.ip_family = Some((ip_family(w)?, w));
             }
             "weight" => self.weight = words::ranged(words::one(s)?, "weight", 1, MAX_WEIGHT)?,
+            "virtualhost" => self.virtualhost = Some(words::one(s)?.text.clone()),
             _ => self.other(s, warnings)?,
         }
         Ok(())

@@ -26,6 +26,8 @@ pub(super) struct RsDraft<'a> {
     pub lthreshold: u32,
     pub lthreshold_word: Option<&'a Word>,
     pub timing: Timing,
+    /// HTTP_GET's Host unless the checker's or url's is set.
+    pub virtualhost: Option<String>,
     pub checkers: Vec<Draft>,
 }
 
@@ -37,6 +39,7 @@ pub(super) struct VsDefaults<'t> {
     pub weight: i32,
     pub inhibit: bool,
     pub lb_kind: Forward,
+    pub virtualhost: Option<String>,
 }
 
 /// Reads a `real_server` statement of a virtual server. None when its
@@ -75,6 +78,7 @@ pub(super) fn read<'a>(
         lthreshold: 0,
         lthreshold_word: None,
         timing: Timing::default(),
+        virtualhost: None,
         checkers: Vec::new(),
     };
     for s in &b.statements {
@@ -104,6 +108,7 @@ impl<'a> RsDraft<'a> {
             }
             // Only lvs_method here: keepalived has no lb_kind in real_server.
             "lvs_method" => self.lb_kind = Some(method(s)?),
+            "virtualhost" => self.virtualhost = Some(words::one(s)?.text.clone()),
             "inhibit_on_failure" => self.inhibit = Some(words::flag(s)?),
             "notify_up" => set_script(s, &mut self.notify_up)?,
             "notify_down" => set_script(s, &mut self.notify_down)?,
@@ -156,6 +161,8 @@ impl<'a> RsDraft<'a> {
             warmup: self.timing.warmup.or(vs.timing.warmup),
             delay_loop: self.timing.delay_loop.unwrap_or(vs.delay_loop),
             vs_delay_loop: vs.delay_loop,
+            rs_virtualhost: self.virtualhost,
+            vs_virtualhost: vs.virtualhost.clone(),
             rs_addr: self.addr,
             rs_port: port,
         };

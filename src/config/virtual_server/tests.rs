@@ -210,7 +210,6 @@ fn every_virtual_server_keyword() {
         [
             format!("{FILE}:22:3: smtp_alert has no effect: afclusterd sends no mail"),
             format!("{FILE}:23:3: snmp_name has no effect: afclusterd has no SNMP agent"),
-            format!("{FILE}:24:3: virtualhost has no effect: only HTTP_GET and SSL_GET use it, and afclusterd has neither"),
             format!("{FILE}:25:3: hashed has no effect: keepalived ignores it too"),
         ]
     );
@@ -324,7 +323,8 @@ fn every_real_server_keyword_and_inheritance_of_its_settings() {
         .iter()
         .map(|w| pos(w.loc.as_ref().unwrap()))
         .collect();
-    assert_eq!(warned, [(14, 5), (15, 5), (16, 5)]);
+    // smtp_alert and snmp_name; virtualhost is HTTP_GET's Host.
+    assert_eq!(warned, [(14, 5), (16, 5)]);
 }
 
 #[test]
@@ -707,8 +707,6 @@ fn keepalived_checkers_afclusterd_lacks_are_clear_errors() {
         "  real_server 10.0.0.2 80 {",
     ];
     let names = [
-        "HTTP_GET",
-        "SSL_GET",
         "SMTP_CHECK",
         "DNS_CHECK",
         "UDP_CHECK",
@@ -725,7 +723,7 @@ fn keepalived_checkers_afclusterd_lacks_are_clear_errors() {
         .map(|(i, n)| {
             format!(
                 "{}:5: {n} is a keepalived checker that afclusterd does not support \
-                 (supported: TCP_CHECK, MISC_CHECK, CI-LINUX)",
+                 (supported: TCP_CHECK, MISC_CHECK, HTTP_GET, SSL_GET, CI-LINUX)",
                 i + 4
             )
         })
@@ -1194,7 +1192,6 @@ fn part(text: &str) -> Result<Config, ConfigErrors> {
 }
 
 const NO_SUCH_SCRIPT: &str = "script '/usr/local/bin/script.sh': No such file";
-const HTTP_GET: &str = "HTTP_GET is a keepalived checker that afclusterd does not support";
 
 #[test]
 fn keepalived_misc_check_samples() {
@@ -1331,13 +1328,9 @@ fn keepalived_quorum_sample() {
 
 #[test]
 fn keepalived_sample_with_vrrp_and_http_get() {
-    // The vrrp_instance is read (vrrp_instance/tests.rs): only HTTP_GET is refused.
-    sample_errors("keepalived.conf.sample", &[(37, 9, HTTP_GET)]);
-    // The virtual_server alone: only its HTTP_GET is refused.
-    let e = part(&sample_part("keepalived.conf.sample", 26, 47, &[])).unwrap_err();
-    assert_messages(&e.0, &["37:9: HTTP_GET is a keepalived checker"]);
-    // Without it, accepted.
-    let c = part(&sample_part("keepalived.conf.sample", 26, 47, &[(37, 45)])).unwrap();
+    // The whole sample is accepted, its HTTP_GET included
+    // (checker/http/tests.rs reads the HTTP checks of the samples).
+    let c = load_sample("keepalived.conf.sample").unwrap_or_else(|e| panic!("{e}"));
     let vs = &c.virtual_servers[0];
     assert_eq!(pos(&vs.loc), (26, 1));
     assert_eq!(
@@ -1350,34 +1343,29 @@ fn keepalived_sample_with_vrrp_and_http_get() {
         })
     );
     assert_eq!(vs.real_servers[0].addr, ip("192.168.200.2"));
-    assert!(vs.real_servers[0].checkers.is_empty());
+    assert!(matches!(
+        vs.real_servers[0].checkers.as_slice(),
+        [Checker::Http(_)]
+    ));
 }
 
 #[test]
 fn keepalived_inhibit_and_virtualhost_samples() {
-    sample_errors("keepalived.conf.inhibit", &[(23, 9, HTTP_GET)]);
-    let c = part(&sample_part("keepalived.conf.inhibit", 13, 33, &[(23, 31)])).unwrap();
+    let c = load_sample("keepalived.conf.inhibit").unwrap_or_else(|e| panic!("{e}"));
     let rs = &c.virtual_servers[0].real_servers[0];
     assert!(rs.inhibit_on_failure);
     assert!(!c.virtual_servers[0].inhibit_on_failure);
+    assert!(matches!(rs.checkers.as_slice(), [Checker::Http(_)]));
 
-    sample_errors(
-        "keepalived.conf.virtualhost",
-        &[(
-            24,
-            9,
-            "SSL_GET is a keepalived checker that afclusterd does not support",
-        )],
-    );
-    let c = part(&sample_part(
-        "keepalived.conf.virtualhost",
-        13,
-        38,
-        &[(24, 36)],
-    ))
-    .unwrap();
-    assert_messages(&c.warnings, &["19:5: virtualhost has no effect"]);
-    assert_eq!(c.virtual_servers[0].real_servers[0].port, 80);
+    let c = load_sample("keepalived.conf.virtualhost").unwrap_or_else(|e| panic!("{e}"));
+    let rs = &c.virtual_servers[0].real_servers[0];
+    assert_eq!(rs.port, 80);
+    let [Checker::Http(h)] = rs.checkers.as_slice() else {
+        panic!("{:?}", rs.checkers)
+    };
+    assert!(h.tls);
+    // The virtual server's virtualhost is the Host unless the url has one.
+    assert!(h.urls.iter().all(|u| u.host.is_some()), "{:?}", h.urls);
 }
 
 #[test]
@@ -1422,8 +1410,6 @@ fn keepalived_samples_with_other_checkers_fail_clearly() {
     for (name, line, col, checker) in [
         ("keepalived.conf.UDP_CHECK", 23, 9, "UDP_CHECK"),
         ("keepalived.conf.PING_CHECK", 23, 2, "PING_CHECK"),
-        ("keepalived.conf.HTTP_GET.port", 22, 9, "SSL_GET"),
-        ("keepalived.conf.status_code", 23, 9, "SSL_GET"),
     ] {
         sample_errors(
             name,

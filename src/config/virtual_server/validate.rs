@@ -49,6 +49,7 @@ pub(super) fn virtual_server(
         weight: d.weight,
         inhibit: d.inhibit,
         lb_kind,
+        virtualhost: d.virtualhost.clone(),
     };
     let real_servers = real_servers(drafts, &d.address, &defaults, errors, warnings);
     let sorry_server = sorry_server(&d, sorry_kind, &real_servers, errors, warnings);

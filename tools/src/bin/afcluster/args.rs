@@ -22,6 +22,7 @@ Examples:
   afcluster events --since 0 --follow
   afcluster events --since SEQ --instance INSTANCE   # resume where a script left
   afcluster status                 # what afclusterd reflects
+  afcluster genhash --server 10.0.0.2 --port 80 --url /health   # an HTTP_GET digest
 
 ", "Exit status:
   0  success
@@ -114,6 +115,52 @@ pub enum Command {
         #[arg(long, value_name = "PATH", default_value = afcluster::control::DEFAULT_SOCKET)]
         socket: PathBuf,
     },
+    /// Print the MD5 digest of a URL's body, for HTTP_GET's and SSL_GET's
+    /// `digest`, as keepalived's genhash does (the request is the
+    /// checker's; the status code is not checked)
+    Genhash(GenhashArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GenhashArgs {
+    /// Over TLS, as SSL_GET (no certificate is verified)
+    #[arg(long, short = 'S', alias = "use-ssl")]
+    pub ssl: bool,
+    /// With --ssl, send the virtualhost as SNI
+    #[arg(long, short = 'I', alias = "use-sni", requires = "ssl")]
+    pub sni: bool,
+    /// The server's address
+    #[arg(long, short = 's', value_name = "IP")]
+    pub server: IpAddr,
+    /// The server's port
+    #[arg(long, short = 'p', value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: u16,
+    /// The path asked for
+    #[arg(long, short = 'u', value_name = "PATH")]
+    pub url: String,
+    /// The Host header (default: the address and port)
+    #[arg(long, short = 'V', alias = "use-virtualhost", value_name = "HOST")]
+    pub virtualhost: Option<String>,
+    /// HTTP version: 1.0, 1.0C (1.0 with Connection: close) or 1.1
+    #[arg(long, short = 'P', default_value = "1.0", value_parser = parse_protocol)]
+    pub protocol: afcluster::config::HttpProtocol,
+    /// Give up after this many seconds without progress (default: never,
+    /// as keepalived's genhash)
+    #[arg(long, short = 't', value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    /// Print the response head and the timing too
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+fn parse_protocol(s: &str) -> Result<afcluster::config::HttpProtocol, String> {
+    use afcluster::config::HttpProtocol;
+    match s {
+        "1.0" => Ok(HttpProtocol::V1_0),
+        "1.0C" | "1.0c" => Ok(HttpProtocol::V1_0C),
+        "1.1" => Ok(HttpProtocol::V1_1),
+        _ => Err(format!("'{s}' is not 1.0, 1.0C or 1.1")),
+    }
 }
 
 #[derive(Args, Debug, Default)]

@@ -2,6 +2,7 @@
 
 mod args;
 mod follow;
+mod genhash;
 mod output;
 
 use std::path::Path;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
     match &cli.command {
         Command::Status { socket } => return daemon_reply(status(socket, cli.json)),
         Command::Wait { seq, socket } => return daemon_reply(wait(socket, *seq, cli.json)),
+        Command::Genhash(a) => return genhash::run(a),
         _ => {}
     }
     match run(&cli) {
@@ -202,7 +204,7 @@ fn run(cli: &Cli) -> afcluster::Result<()> {
             };
             follow::events(&mut c, from, follow.then_some(*rcvbuf), cli.json)?;
         }
-        Command::Status { .. } | Command::Wait { .. } => {
+        Command::Status { .. } | Command::Wait { .. } | Command::Genhash(_) => {
             unreachable!("answered by the daemon, before connecting to the kernel")
         }
     }

@@ -1,18 +1,21 @@
-//! TCP_CHECK and MISC_CHECK, with keepalived 2.2.7's timing (the rules
+//! TCP_CHECK, MISC_CHECK, HTTP_GET and SSL_GET ([`http`]), with keepalived 2.2.7's timing (the rules
 //! are in [`schedule`]): a check every `delay_loop` (the first after the
 //! bootstrap delay and a random part of `warmup`, so that checks spread
 //! out); a server goes down only after `retry` further failed attempts
 //! `delay_before_retry` apart; one success brings it up.
 //!
-//! Everything runs on the loop: TCP connects are non-blocking sockets,
-//! MISC commands children of the supervisor, and each check has one timer.
+//! Everything runs on the loop: TCP connects and HTTP exchanges are
+//! non-blocking sockets, MISC commands children of the supervisor, and
+//! each check has one timer. HTTP_GET's retry rule is its own
+//! ([`http::epilog`]).
 //! Verdicts carry the configuration generation they were made under.
 
 use std::collections::HashMap;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::os::unix::process::ExitStatusExt;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use afcluster::balancer::{Balancer, RsId};
@@ -25,6 +28,7 @@ use socket2::{Domain, Socket, Type};
 use crate::core::{Cx, Exit, Message, Subsystem, TimerId, Verdict};
 use crate::scripts::command;
 
+mod http;
 mod local_addrs;
 mod schedule;
 #[cfg(test)]
@@ -39,11 +43,13 @@ const LOCAL_ADDRS_KEY: u64 = u64::MAX;
 enum Kind {
     Tcp { target: SocketAddr, cfg: TcpCheck },
     Misc(MiscCheck),
+    Http(Box<http::Http>),
 }
 
 enum Running {
     Tcp(TcpStream, Token),
     Misc(u32),
+    Http(Box<http::Exchange>, Token),
 }
 
 struct Check {
@@ -84,6 +90,8 @@ pub struct Checks {
     verdicts: Vec<Verdict>,
     /// Open while a virtual server has ha_suspend.
     local: Option<LocalAddrs>,
+    /// SSL_GET's TLS client configuration, made at the first SSL_GET.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Checks {
@@ -133,6 +141,16 @@ impl Checks {
                             }
                         }
                         Checker::Misc(m) => Kind::Misc(m.clone()),
+                        Checker::Http(h) => {
+                            let ip = h.connect_ip.unwrap_or(rs.addr);
+                            let port = h.connect_port.unwrap_or(rs.port);
+                            let tls = if h.tls { self.tls_config() } else { None };
+                            Kind::Http(Box::new(http::Http::new(
+                                h.clone(),
+                                SocketAddr::new(ip, port),
+                                tls,
+                            )))
+                        }
                         Checker::CiLinux(_) => continue,
                     };
                     noise = splitmix(noise);
@@ -161,6 +179,17 @@ impl Checks {
             }
         }
         self.checks = checks;
+    }
+
+    /// SSL_GET's client configuration, made once.
+    fn tls_config(&mut self) -> Option<Arc<rustls::ClientConfig>> {
+        if self.tls.is_none() {
+            match afcluster::http_check::tls::client_config() {
+                Ok(c) => self.tls = Some(c),
+                Err(e) => warn!("SSL_GET: cannot make a TLS client ({e}): every SSL_GET fails"),
+            }
+        }
+        self.tls.clone()
     }
 
     fn index(&self, key: u64) -> Option<usize> {
@@ -224,7 +253,7 @@ impl Checks {
         match &c.kind {
             Kind::Tcp { target, cfg } => {
                 let target = *target;
-                match connect(target, cfg.bind_to) {
+                match connect(target, cfg.bind_to.map(|ip| SocketAddr::new(ip, 0))) {
                     Ok(mut s) => match cx.register(&mut s, key, Interest::WRITABLE) {
                         Ok(t) => {
                             if let Some(timer) = c.timer {
@@ -239,6 +268,26 @@ impl Checks {
                     },
                     Err(e) => {
                         debug!("TCP_CHECK {target}: {e}");
+                        self.finish(cx, i, false, None);
+                    }
+                }
+            }
+            Kind::Http(h) => {
+                let timeout = h.cfg.connect_timeout;
+                let started = h.start().and_then(|mut ex| {
+                    cx.register(ex.stream(), key, Interest::READABLE | Interest::WRITABLE)
+                        .map(|t| (ex, t))
+                        .map_err(|e| format!("cannot watch the socket: {e}"))
+                });
+                match started {
+                    Ok((ex, t)) => {
+                        if let Some(timer) = c.timer {
+                            cx.arm_in(timer, timeout);
+                        }
+                        c.running = Some(Running::Http(Box::new(ex), t));
+                    }
+                    Err(e) => {
+                        debug!("{}: {e}", h.describe());
                         self.finish(cx, i, false, None);
                     }
                 }
@@ -269,6 +318,7 @@ impl Checks {
         match c.running.take() {
             Some(Running::Tcp(mut s, t)) => cx.deregister(&mut s, t),
             Some(Running::Misc(pid)) => cx.kill(pid),
+            Some(Running::Http(mut ex, t)) => cx.deregister(ex.stream(), t),
             None => {}
         }
         let dynamic = matches!(&c.kind, Kind::Misc(m) if m.dynamic);
@@ -278,7 +328,18 @@ impl Checks {
             (_, w) => w,
         };
         let now = Instant::now();
-        let step = c.state.result(c.rule, &c.timing, ok, c.started, now);
+        let step = match &mut c.kind {
+            Kind::Http(h) => http::epilog::result(
+                &mut c.state,
+                &mut h.cursor,
+                h.cfg.urls.len(),
+                &c.timing,
+                h.cfg.fast_recovery,
+                ok,
+                now,
+            ),
+            _ => c.state.result(c.rule, &c.timing, ok, c.started, now),
+        };
         if let Some(t) = c.timer {
             cx.arm(t, step.next);
         }
@@ -312,6 +373,7 @@ impl Checks {
             match c.running.take() {
                 Some(Running::Tcp(mut s, t)) => cx.deregister(&mut s, t),
                 Some(Running::Misc(pid)) => cx.kill(pid),
+                Some(Running::Http(mut ex, t)) => cx.deregister(ex.stream(), t),
                 None => {}
             }
             if let Some(t) = c.timer.take() {
@@ -336,6 +398,16 @@ impl Subsystem for Checks {
         let Some(i) = self.index(key) else {
             return;
         };
+        if let (Some(Running::Http(ex, _)), Kind::Http(h)) =
+            (&self.checks[i].running, &self.checks[i].kind)
+        {
+            let what = if ex.connected() {
+                "Timeout reading"
+            } else {
+                "Timeout connecting"
+            };
+            debug!("{}: {what}", h.describe());
+        }
         if self.checks[i].running.is_some() {
             debug!("check {i} timed out");
             self.finish(cx, i, false, None);
@@ -357,6 +429,26 @@ impl Subsystem for Checks {
         let Some(i) = self.index(key) else {
             return;
         };
+        let c = &mut self.checks[i];
+        if let (Some(Running::Http(ex, _)), Kind::Http(h)) = (&mut c.running, &c.kind) {
+            match ex.ready(h.url()) {
+                http::Step::Wait { progressed: true } => {
+                    if let Some(t) = c.timer {
+                        cx.arm_in(t, h.cfg.connect_timeout);
+                    }
+                }
+                http::Step::Wait { progressed: false } => {}
+                http::Step::Done(r) => {
+                    match &r {
+                        Ok(code) => debug!("{}: status {code}, passed", h.describe()),
+                        Err(why) => debug!("{}: {why}", h.describe()),
+                    }
+                    self.finish(cx, i, r.is_ok(), None);
+                    self.publish(cx);
+                }
+            }
+            return;
+        }
         let Some(Running::Tcp(s, _)) = &self.checks[i].running else {
             return;
         };
@@ -483,17 +575,27 @@ fn rule_of(c: &Checker) -> Option<(Rule, Timing, Duration)> {
             },
             m.warmup_max(),
         )),
+        // HTTP's rule is http::epilog's: the Rule is not consulted.
+        Checker::Http(h) => Some((
+            Rule::Tcp,
+            Timing {
+                delay_loop: h.delay_loop,
+                retry: h.retry,
+                delay_before_retry: h.delay_before_retry,
+            },
+            h.warmup_max(),
+        )),
         Checker::CiLinux(_) => None,
     }
 }
 
 /// A non-blocking connect, from `bind_to` if given.
-fn connect(target: SocketAddr, bind_to: Option<IpAddr>) -> io::Result<TcpStream> {
+fn connect(target: SocketAddr, bind_to: Option<SocketAddr>) -> io::Result<TcpStream> {
     // socket2 opens it close-on-exec: MISC commands do not inherit it.
     let s = Socket::new(Domain::for_address(target), Type::STREAM, None)?;
     s.set_nonblocking(true)?;
-    if let Some(ip) = bind_to {
-        s.bind(&SocketAddr::new(ip, 0).into())?;
+    if let Some(a) = bind_to {
+        s.bind(&a.into())?;
     }
     match s.connect(&target.into()) {
         Ok(()) => {}
