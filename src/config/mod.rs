@@ -43,6 +43,9 @@ pub const DEFAULT_PATH: &str = "/etc/afclusterd/afclusterd.conf";
 pub struct Config {
     /// The file it came from (shown in status and logs).
     pub path: PathBuf,
+    /// The configuration id its `@ID` lines were read for (`-i`; a reload
+    /// reads the file again for the same one). None: no id.
+    pub config_id: Option<String>,
     pub global: GlobalDefs,
     /// The IPVS services, in the order of the file.
     pub virtual_servers: Vec<VirtualServer>,
@@ -97,29 +100,52 @@ fn keepalived_only(kw: &str) -> Option<&'static str> {
             "afclusterd follows link state over netlink, without polling or delays yet"
         }
         "bfd_instance" => "afclusterd has no BFD",
+
         "virtual_server_group" => "afclusterd has no virtual server groups yet",
         _ => return None,
     })
 }
 
 impl Config {
-    /// Read and check `path`.
+    /// Read and check `path` for keepalived's default configuration id,
+    /// the host name up to its first dot ([`parse::default_config_id`]).
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
-        let tree = parse::parse_file(path).map_err(|e| ConfigErrors(vec![e]))?;
-        Config::from_tree(path, &tree)
+        Config::load_as(path, parse::default_config_id().as_deref())
     }
 
-    /// Read and check a configuration given as text; `path` names it in
-    /// errors and anchors relative includes.
+    /// Read and check `path` for the configuration id `config_id` (the
+    /// `@ID` and `@^ID` line prefixes; `-i/--config-id`).
+    pub fn load_as(path: &Path, config_id: Option<&str>) -> Result<Config, ConfigErrors> {
+        let tree = parse::parse_file_as(path, config_id).map_err(|e| ConfigErrors(vec![e]))?;
+        let mut c = Config::from_tree(path, &tree)?;
+        c.config_id = config_id.map(str::to_owned);
+        Ok(c)
+    }
+
+    /// Read and check a configuration given as text, with no configuration
+    /// id; `path` names it in errors and anchors relative includes.
     pub fn from_text(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
-        let tree = parse::parse_str(text, path).map_err(|e| ConfigErrors(vec![e]))?;
-        Config::from_tree(path, &tree)
+        Config::from_text_as(text, path, None)
+    }
+
+    /// [`Config::from_text`] for the configuration id `config_id`.
+    pub fn from_text_as(
+        text: &str,
+        path: &Path,
+        config_id: Option<&str>,
+    ) -> Result<Config, ConfigErrors> {
+        let tree =
+            parse::parse_str_as(text, path, config_id).map_err(|e| ConfigErrors(vec![e]))?;
+        let mut c = Config::from_tree(path, &tree)?;
+        c.config_id = config_id.map(str::to_owned);
+        Ok(c)
     }
 
     /// The configuration used when the default file does not exist.
     pub fn defaults(path: &Path) -> Config {
         Config {
             path: path.to_path_buf(),
+            config_id: None,
             global: GlobalDefs::default(),
             virtual_servers: Vec::new(),
             vrrp_instances: Vec::new(),
@@ -168,6 +194,13 @@ impl Config {
                     statics.read(st, &mut errors, &mut warnings)
                 }
                 _ if vrrp::is_vrrp_section(kw) => vrrp_sections.push((order, st)),
+                _ if kw.starts_with('$') || kw.starts_with('~') => errors.push(ConfigError::at(
+                    &st.keyword.loc,
+                    format!(
+                        "'{kw}': keepalived's $NAME=value definitions and ~SEQ/~LST \
+                         repetitions are not supported by afclusterd"
+                    ),
+                )),
                 _ => match keepalived_only(kw) {
                     Some(why) => errors.push(ConfigError::at(
                         &st.keyword.loc,
@@ -195,6 +228,7 @@ impl Config {
         if errors.is_empty() {
             Ok(Config {
                 path: path.to_path_buf(),
+                config_id: None,
                 global,
                 virtual_servers,
                 vrrp_instances: vrrp.instances,
