@@ -1,5 +1,5 @@
-//! The health checkers of a `real_server { ... }`: keepalived's TCP_CHECK
-//! and MISC_CHECK, and CI-LINUX.
+//! The health checkers of a `real_server { ... }`: keepalived's TCP_CHECK,
+//! MISC_CHECK and FILE_CHECK (`file_check`), and CI-LINUX.
 //!
 //! CI-LINUX is keepalived's own checker of 2002 (0.6.1 to 1.1.5): a bare
 //! `CI-LINUX` line in a real_server, the server being up while the cluster
@@ -11,8 +11,13 @@
 //! else the virtual server's, else the checker type's default. The
 //! resolution is done in virtual_server.rs, which knows the whole chain.
 
+mod file_check;
+
 use std::net::IpAddr;
 use std::time::Duration;
+
+pub use file_check::FileCheck;
+pub(crate) use file_check::resolve as resolve_file_checks;
 
 use super::global_defs::{script, Script};
 use super::parse::{ConfigError, Location, Statement, Word};
@@ -25,6 +30,7 @@ pub enum Checker {
     CiLinux(CiLinuxCheck),
     Tcp(TcpCheck),
     Misc(MiscCheck),
+    File(FileCheck),
 }
 
 /// The real server is up while its cluster node is up.
@@ -102,6 +108,9 @@ impl Checker {
             (Checker::Misc(a), Checker::Misc(b)) => {
                 a.dynamic == b.dynamic && a.path.argv == b.path.argv
             }
+            (Checker::File(a), Checker::File(b)) => {
+                a.file == b.file && a.weight == b.weight && a.reverse == b.reverse
+            }
             _ => false,
         }
     }
@@ -129,7 +138,6 @@ const UNSUPPORTED: &[&str] = &[
     "DNS_CHECK",
     "UDP_CHECK",
     "PING_CHECK",
-    "FILE_CHECK",
     "BFD_CHECK",
 ];
 
@@ -142,7 +150,7 @@ pub(crate) const MAX_TIMER: Duration = Duration::from_secs(100 * 365 * 24 * 3600
 
 /// Whether `kw` is a checker keyword (supported or not) of real_server.
 pub(crate) fn is_checker(kw: &str) -> bool {
-    matches!(kw, "CI-LINUX" | "TCP_CHECK" | "MISC_CHECK") || UNSUPPORTED.contains(&kw)
+    matches!(kw, "CI-LINUX" | "TCP_CHECK" | "MISC_CHECK" | "FILE_CHECK") || UNSUPPORTED.contains(&kw)
 }
 
 /// The settings a virtual server, a real server or a checker may set and
@@ -234,6 +242,8 @@ pub(crate) enum Draft {
         dynamic: bool,
         timing: Timing,
     },
+    /// Its weight is tied to the track_file later (`resolve_file_checks`).
+    File(FileCheck),
 }
 
 /// Reads a checker statement (`is_checker` is true for it). None when it
@@ -248,11 +258,12 @@ pub(crate) fn read(
         "CI-LINUX" => ci_linux(st, errors),
         "TCP_CHECK" => tcp(st, errors, warnings),
         "MISC_CHECK" => misc(st, errors, warnings),
+        "FILE_CHECK" => file_check::read(st, errors),
         _ => Err(ConfigError::at(
             &st.keyword.loc,
             format!(
                 "{kw} is a keepalived checker that afclusterd does not support \
-                 (supported: TCP_CHECK, MISC_CHECK, CI-LINUX)"
+                 (supported: TCP_CHECK, MISC_CHECK, FILE_CHECK, CI-LINUX)"
             ),
         )),
     };
@@ -503,6 +514,7 @@ impl Draft {
     ) -> Option<Checker> {
         match self {
             Draft::CiLinux(c) => Some(Checker::CiLinux(c)),
+            Draft::File(f) => Some(Checker::File(f)),
             Draft::Tcp {
                 loc,
                 connect_ip,

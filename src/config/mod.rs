@@ -21,7 +21,7 @@ mod words;
 
 use std::path::{Path, PathBuf};
 
-pub use checker::{Checker, CiLinuxCheck, MiscCheck, TcpCheck};
+pub use checker::{Checker, CiLinuxCheck, FileCheck, MiscCheck, TcpCheck};
 pub use global_defs::{GlobalDefs, Script};
 pub use parse::{ConfigError, Location, Statement, Word};
 pub use route::Route;
@@ -164,6 +164,7 @@ impl Config {
         let mut warnings = Vec::new();
         let mut global = GlobalDefs::default();
         let mut virtual_servers = Vec::new();
+        let mut vs_order = Vec::new();
         let mut seen_global: Option<&Location> = None;
         let mut vrrp_sections = Vec::new();
         let mut statics = Statics::default();
@@ -188,6 +189,7 @@ impl Config {
                         virtual_server::read(st, &virtual_servers, &mut errors, &mut warnings)
                     {
                         virtual_servers.push(vs);
+                        vs_order.push(order);
                     }
                 }
                 "static_ipaddress" | "static_routes" | "static_rules" => {
@@ -218,6 +220,7 @@ impl Config {
         }
         // After the whole tree: global_defs may come last.
         let mut vrrp = vrrp::read(&vrrp_sections, &mut global, &mut errors, &mut warnings);
+        file_checks(tree, &mut virtual_servers, &vs_order, &vrrp.track_files, &mut errors, &mut warnings);
         rule::assign_priorities(
             statics
                 .rules
@@ -244,6 +247,33 @@ impl Config {
             Err(ConfigErrors(errors))
         }
     }
+}
+
+/// FILE_CHECKs take their track_file's weight: once every definition is
+/// known, wherever it is (the place of each is its top-level statement's).
+fn file_checks(
+    tree: &[Statement],
+    virtual_servers: &mut [VirtualServer],
+    vs_order: &[usize],
+    defs: &[TrackedFile],
+    errors: &mut Vec<ConfigError>,
+    warnings: &mut Vec<ConfigError>,
+) {
+    let is_def = |st: &Statement| matches!(st.keyword.text.as_str(), "track_file" | "vrrp_track_file");
+    let order = |d: &TrackedFile| {
+        tree.iter()
+            .position(|st| st.keyword.loc == d.loc)
+            .unwrap_or(usize::MAX)
+    };
+    // Definitions with errors (already reported) are not missing.
+    let broken: Vec<&str> = tree
+        .iter()
+        .filter(|st| is_def(st))
+        .filter_map(|st| st.args.first())
+        .map(|w| w.text.as_str())
+        .filter(|name| !defs.iter().any(|d| d.name == *name))
+        .collect();
+    checker::resolve_file_checks(virtual_servers, vs_order, defs, order, &broken, errors, warnings);
 }
 
 /// The top-level static sections, as read so far (they may repeat).

@@ -7,6 +7,7 @@ mod control_server;
 mod core;
 mod daemon;
 mod daemonize;
+mod file_checks;
 mod ipvs_worker;
 mod lifecycle;
 mod logging;
@@ -17,6 +18,7 @@ mod reflection;
 mod scripts;
 mod service;
 mod state_dump;
+mod track_files;
 mod vrrp;
 
 use std::path::{Path, PathBuf};

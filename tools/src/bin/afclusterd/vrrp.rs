@@ -11,7 +11,7 @@
 //!
 //! The parts: `router` (one instance: state machine, configuration,
 //! counters), `groups` (vrrp_sync_groups), `track_scripts` (vrrp_script
-//! runs) and `track_files` (inotify), `socket` (the raw sockets),
+//! runs) and `crate::track_files` (inotify, shared with FILE_CHECK), `socket` (the raw sockets),
 //! `announcer` (ARP and NA frames), `netops` (the thread).
 
 mod announcer;
@@ -20,7 +20,6 @@ mod netops;
 mod router;
 mod socket;
 mod statics;
-mod track_files;
 mod track_scripts;
 
 use std::collections::HashMap;
@@ -52,7 +51,7 @@ use groups::Group;
 use netops::{Job, Report, Worker};
 use router::{notify_state, Iface, Router, Tracked};
 use socket::{Frame, VrrpSocket};
-use track_files::{TrackFiles, INOTIFY_KEY};
+use crate::track_files::{self, TrackFiles};
 use track_scripts::TrackScripts;
 
 /// Timer kinds of an instance; its keys are `index * KINDS + kind`.
@@ -67,6 +66,8 @@ const SOCKET_BATCH: usize = 64;
 const SOCK_KEY: u64 = 1 << 40;
 /// The link monitor's readiness.
 const LINK_KEY: u64 = u64::MAX;
+/// The track_files' inotify descriptor.
+const INOTIFY_KEY: u64 = u64::MAX - 1;
 
 /// keepalived runs notify scripts without a limit (STOP: 1 s); a script
 /// stuck for this long is killed.
@@ -527,15 +528,17 @@ impl Vrrp {
             Some(earlier),
         );
         self.files_tracked.stop(cx);
+        track_files::initialise_all(&config.track_files, reload);
         self.files_tracked = TrackFiles::start(
             cx,
+            INOTIFY_KEY,
+            "VRRP",
             &config.track_files,
             |name| {
                 routers
                     .iter()
                     .any(|r| r.tracks.files.iter().any(|t| t.file == name))
             },
-            reload,
         );
     }
 
