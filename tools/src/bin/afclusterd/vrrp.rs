@@ -215,6 +215,9 @@ impl Vrrp {
     /// Resolve, open and start every instance of `config`; `reload`: it
     /// replaces a running one.
     fn configure(&mut self, cx: &mut Cx, config: &Config, reload: bool) {
+        // Every track_file's init_file, VRRP's or FILE_CHECK's, before
+        // either reads them (FILE_CHECK's subsystem comes later).
+        track_files::initialise_all(&config.track_files, reload);
         let syncd = config.global.vrrp.lvs_sync_daemon.as_ref().map(|l| {
             let mut d = SyncDaemon::new(SyncState::Backup, &l.interface, u32::from(l.sync_id));
             d.maxlen = l.maxlen;
@@ -363,7 +366,7 @@ impl Vrrp {
             }
             self.groups.push(group);
         }
-        self.start_trackers(cx, config, reload);
+        self.start_trackers(cx, config);
         let assessed = self.assess(cx);
         // Every priority first, so that a sync group's move reaches
         // members already up to date.
@@ -514,7 +517,7 @@ impl Vrrp {
 
     /// Run the vrrp_scripts and watch the track_files that some instance
     /// tracks (on a reload, unchanged scripts keep their health).
-    fn start_trackers(&mut self, cx: &mut Cx, config: &Config, reload: bool) {
+    fn start_trackers(&mut self, cx: &mut Cx, config: &Config) {
         let routers = &self.routers;
         let earlier = std::mem::take(&mut self.scripts_tracked);
         self.scripts_tracked = TrackScripts::start(
@@ -528,7 +531,6 @@ impl Vrrp {
             Some(earlier),
         );
         self.files_tracked.stop(cx);
-        track_files::initialise_all(&config.track_files, reload);
         self.files_tracked = TrackFiles::start(
             cx,
             INOTIFY_KEY,
