@@ -12,6 +12,8 @@
 //! resolution is done in virtual_server.rs, which knows the whole chain.
 
 mod file_check;
+#[cfg(test)]
+mod tests;
 
 use std::net::IpAddr;
 use std::time::Duration;
