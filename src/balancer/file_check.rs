@@ -47,7 +47,10 @@ mod tests {
         assert_eq!(effect(0, 2, false), Effect::Add(0));
         // Past VRRP's −254..253: checkers keep the whole int range.
         assert_eq!(effect(1000, 1000, false), Effect::Add(1_000_000));
-        assert_eq!(effect(i64::from(i32::MAX) + 1, i32::MAX, false), Effect::Add(i32::MAX));
+        assert_eq!(
+            effect(i64::from(i32::MAX) + 1, i32::MAX, false),
+            Effect::Add(i32::MAX)
+        );
         // INT_MIN or below is the fault value.
         assert_eq!(effect(i64::from(i32::MIN), 1, false), Effect::Fault);
         assert_eq!(effect(-3, i32::MAX, false), Effect::Fault);

@@ -24,8 +24,8 @@
 //! No I/O here: the daemon reports verdicts and applies the plan.
 
 use super::carry::{self, Carried};
-use crate::config::{Checker, VirtualServer, VsAddress};
-use crate::ipvs::{Dest, Persistence, Service, ServiceKey};
+use crate::config::{Checker, GroupEntry, VirtualServer, VsAddress};
+use crate::ipvs::{Dest, Forward, Persistence, Service, ServiceKey};
 use crate::vrrp::track::Effect;
 
 /// A real server: (virtual server, real server) indexes in the config.
@@ -296,28 +296,65 @@ impl Balancer {
         }
     }
 
-    /// The IPVS service of a virtual server.
-    pub fn service(&self, vs: usize) -> Service {
+    /// The IPVS services of a virtual server: one, or one per entry of
+    /// its virtual_server_group, each with the same settings.
+    pub fn services(&self, vs: usize) -> Vec<Service> {
         let cfg = &self.config[vs];
-        let key = match cfg.address {
-            VsAddress::Addr { addr, port } => ServiceKey::Addr {
+        let keys = match &cfg.address {
+            VsAddress::Addr { addr, port } => vec![ServiceKey::Addr {
                 protocol: cfg.protocol,
-                addr,
-                port,
-            },
-            VsAddress::Fwmark(mark) => ServiceKey::Fwmark {
+                addr: *addr,
+                port: *port,
+            }],
+            VsAddress::Fwmark(mark) => vec![ServiceKey::Fwmark {
                 family: cfg.family(),
-                mark,
-            },
+                mark: *mark,
+            }],
+            VsAddress::Group { entries, .. } => entries
+                .iter()
+                .map(|e| match e {
+                    GroupEntry::Addr { addr, port } => ServiceKey::Addr {
+                        protocol: cfg.protocol,
+                        addr: *addr,
+                        port: *port,
+                    },
+                    GroupEntry::Fwmark { mark, family } => ServiceKey::Fwmark {
+                        family: family.unwrap_or_else(|| cfg.family()),
+                        mark: *mark,
+                    },
+                })
+                .collect(),
         };
-        let mut s = Service::new(key, &cfg.scheduler);
-        s.ops = cfg.ops;
-        if let Some(t) = cfg.persistence_timeout {
-            let mut p = Persistence::new(t);
-            p.netmask = cfg.persistence_granularity;
-            s = s.with_persistence(p);
+        keys.into_iter()
+            .map(|key| {
+                let mut s = Service::new(key, &cfg.scheduler);
+                s.ops = cfg.ops;
+                if let Some(t) = cfg.persistence_timeout {
+                    let mut p = Persistence::new(t);
+                    p.netmask = cfg.persistence_granularity;
+                    s = s.with_persistence(p);
+                }
+                s
+            })
+            .collect()
+    }
+
+    /// A virtual server as the log names it: its service, or its group.
+    pub fn label(&self, vs: usize) -> String {
+        match &self.config[vs].address {
+            VsAddress::Group { name, .. } => format!("group {name}"),
+            _ => self
+                .services(vs)
+                .first()
+                .map_or_else(String::new, |s| s.key.to_string()),
         }
-        s
+    }
+
+    /// The keys of every service of the configuration.
+    pub fn keys(&self) -> Vec<ServiceKey> {
+        (0..self.config.len())
+            .flat_map(|vs| self.services(vs).into_iter().map(|s| s.key))
+            .collect()
     }
 
     /// The destinations IPVS should hold for a virtual server now.
@@ -370,11 +407,29 @@ impl Balancer {
         out
     }
 
-    /// The whole table this configuration wants.
+    /// The whole table this configuration wants. A group's services have
+    /// the same destinations, DR and TUN ones with each service's port
+    /// (IPVS gives them that port whatever is asked).
     pub fn desired(&self) -> Vec<(Service, Vec<Dest>)> {
-        (0..self.config.len())
-            .map(|vs| (self.service(vs), self.dests(vs)))
-            .collect()
+        let mut out = Vec::new();
+        for vs in 0..self.config.len() {
+            let dests = self.dests(vs);
+            let group = matches!(self.config[vs].address, VsAddress::Group { .. });
+            for s in self.services(vs) {
+                let mut d = dests.clone();
+                if group {
+                    let port = match s.key {
+                        ServiceKey::Addr { port, .. } => port,
+                        ServiceKey::Fwmark { .. } => 0,
+                    };
+                    for d in d.iter_mut().filter(|d| d.forward != Forward::Masq) {
+                        d.port = port;
+                    }
+                }
+                out.push((s, d));
+            }
+        }
+        out
     }
 }
 
@@ -400,7 +455,6 @@ fn lose_threshold(vs: &VirtualServer) -> u64 {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::ipvs::Forward;
     use std::path::Path;
 
     fn balancer(text: &str) -> Balancer {
@@ -436,7 +490,7 @@ mod tests {
     #[test]
     fn the_service_and_its_dests_follow_the_configuration() {
         let b = balancer(TWO);
-        let s = b.service(0);
+        let s = &b.services(0)[0];
         assert_eq!(s.key, ServiceKey::tcp("10.0.0.1".parse().unwrap(), 80));
         assert_eq!(s.scheduler, "rr");
         let d = b.dests(0);
@@ -686,7 +740,10 @@ mod tests {
         assert!(b.file_effect(id(0), 0, Effect::Add(3)).is_empty());
         assert_eq!(b.effective_weight(id(0)), 5);
         assert_eq!(b.weight(id(0)), 2, "the configured weight stays");
-        assert_eq!(weights(&b), [("10.0.1.1".into(), 5), ("10.0.1.2".into(), 1)]);
+        assert_eq!(
+            weights(&b),
+            [("10.0.1.1".into(), 5), ("10.0.1.2".into(), 1)]
+        );
         // Below 0: weight 0 in IPVS, still up, and the live sum loses it.
         assert_eq!(
             b.file_effect(id(0), 0, Effect::Add(-9)),
@@ -698,15 +755,24 @@ mod tests {
         // The weight-0 FILE_CHECK of 10.0.1.2: a fault takes it down.
         assert_eq!(
             b.file_effect(id(1), 0, Effect::Fault),
-            [Transition::RealServer { id: id(1), alive: false }]
+            [Transition::RealServer {
+                id: id(1),
+                alive: false
+            }]
         );
         b.file_effect(id(0), 0, Effect::Add(1));
         assert!(b.quorum_up(0), "3 >= 3");
-        assert_eq!(weights(&b), [("10.0.1.1".into(), 3), ("10.0.1.2".into(), 0)]);
+        assert_eq!(
+            weights(&b),
+            [("10.0.1.1".into(), 3), ("10.0.1.2".into(), 0)]
+        );
         assert_eq!(b.state[0].live_sum, weight_sum(&b.state[0]));
         assert_eq!(
             b.file_effect(id(1), 0, Effect::Add(0)),
-            [Transition::RealServer { id: id(1), alive: true }]
+            [Transition::RealServer {
+                id: id(1),
+                alive: true
+            }]
         );
         assert_eq!(b.state[0].live_sum, 4);
     }
@@ -716,7 +782,7 @@ mod tests {
         let b = balancer(
             "virtual_server fd00::1 443 {\n protocol TCP\n persistence_timeout 300\n persistence_granularity 64\n sorry_server fd00::99 443\n sorry_server_inhibit\n real_server fd00::2 443 {\n }\n}\n",
         );
-        let s = b.service(0);
+        let s = &b.services(0)[0];
         assert_eq!(
             s.persistence.as_ref().map(|p| (p.timeout_s, p.netmask)),
             Some((300, Some(64)))

@@ -18,8 +18,8 @@ mod tests;
 use std::net::IpAddr;
 use std::time::Duration;
 
-pub use file_check::FileCheck;
 pub(crate) use file_check::resolve as resolve_file_checks;
+pub use file_check::FileCheck;
 
 use super::global_defs::{script, Script};
 use super::parse::{ConfigError, Location, Statement, Word};
@@ -152,7 +152,8 @@ pub(crate) const MAX_TIMER: Duration = Duration::from_secs(100 * 365 * 24 * 3600
 
 /// Whether `kw` is a checker keyword (supported or not) of real_server.
 pub(crate) fn is_checker(kw: &str) -> bool {
-    matches!(kw, "CI-LINUX" | "TCP_CHECK" | "MISC_CHECK" | "FILE_CHECK") || UNSUPPORTED.contains(&kw)
+    matches!(kw, "CI-LINUX" | "TCP_CHECK" | "MISC_CHECK" | "FILE_CHECK")
+        || UNSUPPORTED.contains(&kw)
 }
 
 /// The settings a virtual server, a real server or a checker may set and

@@ -12,6 +12,7 @@ pub mod track;
 pub mod track_file;
 pub mod vip;
 pub mod virtual_server;
+pub mod virtual_server_group;
 mod vrrp;
 pub mod vrrp_globals;
 pub mod vrrp_instance;
@@ -30,6 +31,7 @@ pub use track::{NodeRef, TrackFile, TrackInterface, TrackNode, TrackScript};
 pub use track_file::{TrackFileInit, TrackedFile};
 pub use vip::{Vip, VipFlags};
 pub use virtual_server::{RealServer, SorryServer, VirtualServer, VsAddress};
+pub use virtual_server_group::{GroupEntry, VirtualServerGroup};
 pub use vrrp_globals::{LvsSyncDaemon, VrrpGlobals};
 pub use vrrp_instance::{Garp, InitialState, Notify, UnicastPeer, VrrpInstance, VrrpVersion};
 pub use vrrp_script::{ScriptUser, VrrpScript};
@@ -101,7 +103,6 @@ fn keepalived_only(kw: &str) -> Option<&'static str> {
         }
         "bfd_instance" => "afclusterd has no BFD",
 
-        "virtual_server_group" => "afclusterd has no virtual server groups yet",
         _ => return None,
     })
 }
@@ -134,8 +135,7 @@ impl Config {
         path: &Path,
         config_id: Option<&str>,
     ) -> Result<Config, ConfigErrors> {
-        let tree =
-            parse::parse_str_as(text, path, config_id).map_err(|e| ConfigErrors(vec![e]))?;
+        let tree = parse::parse_str_as(text, path, config_id).map_err(|e| ConfigErrors(vec![e]))?;
         let mut c = Config::from_tree(path, &tree)?;
         c.config_id = config_id.map(str::to_owned);
         Ok(c)
@@ -165,6 +165,8 @@ impl Config {
         let mut global = GlobalDefs::default();
         let mut virtual_servers = Vec::new();
         let mut vs_order = Vec::new();
+        let mut groups: Vec<VirtualServerGroup> = Vec::new();
+        let mut broken_groups = Vec::new();
         let mut seen_global: Option<&Location> = None;
         let mut vrrp_sections = Vec::new();
         let mut statics = Statics::default();
@@ -190,6 +192,12 @@ impl Config {
                     {
                         virtual_servers.push(vs);
                         vs_order.push(order);
+                    }
+                }
+                "virtual_server_group" => {
+                    match virtual_server_group::read(st, &groups, &mut errors) {
+                        Some(g) => groups.push(g),
+                        None => broken_groups.extend(st.args.first().map(|w| w.text.as_str())),
                     }
                 }
                 "static_ipaddress" | "static_routes" | "static_rules" => {
@@ -218,9 +226,18 @@ impl Config {
                 },
             }
         }
+        // A group may be defined after its use, as in keepalived.
+        virtual_server_group::resolve(&mut virtual_servers, &groups, &broken_groups, &mut errors);
         // After the whole tree: global_defs may come last.
         let mut vrrp = vrrp::read(&vrrp_sections, &mut global, &mut errors, &mut warnings);
-        file_checks(tree, &mut virtual_servers, &vs_order, &vrrp.track_files, &mut errors, &mut warnings);
+        file_checks(
+            tree,
+            &mut virtual_servers,
+            &vs_order,
+            &vrrp.track_files,
+            &mut errors,
+            &mut warnings,
+        );
         rule::assign_priorities(
             statics
                 .rules
@@ -259,7 +276,8 @@ fn file_checks(
     errors: &mut Vec<ConfigError>,
     warnings: &mut Vec<ConfigError>,
 ) {
-    let is_def = |st: &Statement| matches!(st.keyword.text.as_str(), "track_file" | "vrrp_track_file");
+    let is_def =
+        |st: &Statement| matches!(st.keyword.text.as_str(), "track_file" | "vrrp_track_file");
     let order = |d: &TrackedFile| {
         tree.iter()
             .position(|st| st.keyword.loc == d.loc)
@@ -273,7 +291,15 @@ fn file_checks(
         .map(|w| w.text.as_str())
         .filter(|name| !defs.iter().any(|d| d.name == *name))
         .collect();
-    checker::resolve_file_checks(virtual_servers, vs_order, defs, order, &broken, errors, warnings);
+    checker::resolve_file_checks(
+        virtual_servers,
+        vs_order,
+        defs,
+        order,
+        &broken,
+        errors,
+        warnings,
+    );
 }
 
 /// The top-level static sections, as read so far (they may repeat).
@@ -357,19 +383,13 @@ mod tests {
     }
 
     #[test]
-    fn virtual_servers_are_read_and_groups_refused() {
+    fn virtual_servers_are_read() {
         let c = load(
             "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.0.2 80 {\n }\n}\n",
         )
         .unwrap();
         assert_eq!(c.virtual_servers.len(), 1);
         assert!(Config::defaults(Path::new("/x")).virtual_servers.is_empty());
-        let e = load("virtual_server_group g {\n 10.0.0.1 80\n}\n").unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("test.conf:1:1: 'virtual_server_group' is a keepalived section that afclusterd does not support"),
-            "{e}"
-        );
     }
 
     #[test]

@@ -1101,8 +1101,14 @@ mod tests {
         let dir = TempDir::new("condinc");
         dir.write("a.conf", "from_a\n");
         let main = dir.write("main.conf", "@one include a.conf\n@^one include a.conf\n");
-        assert_eq!(render(&parse_file_as(&main, Some("one")).unwrap()), "from_a");
-        assert_eq!(render(&parse_file_as(&main, Some("two")).unwrap()), "from_a");
+        assert_eq!(
+            render(&parse_file_as(&main, Some("one")).unwrap()),
+            "from_a"
+        );
+        assert_eq!(
+            render(&parse_file_as(&main, Some("two")).unwrap()),
+            "from_a"
+        );
         assert_eq!(render(&parse_file(&main).unwrap()), "from_a");
     }
 
@@ -1110,7 +1116,10 @@ mod tests {
     fn the_default_config_id_is_the_host_name_to_its_first_dot() {
         let host = fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
         let id = default_config_id().unwrap();
-        assert!(host.starts_with(&id) && !id.contains('.') && !id.contains('\n'), "{id}");
+        assert!(
+            host.starts_with(&id) && !id.contains('.') && !id.contains('\n'),
+            "{id}"
+        );
     }
 
     /// keepalived's own samples, from Debian's keepalived package

@@ -40,7 +40,10 @@ pub struct FileCheck {
 
 /// Reads a `FILE_CHECK { ... }` block. The weight is the track_file's
 /// until [`resolve`] knows the definitions.
-pub(crate) fn read(st: &Statement, errors: &mut Vec<ConfigError>) -> Result<Option<Draft>, ConfigError> {
+pub(crate) fn read(
+    st: &Statement,
+    errors: &mut Vec<ConfigError>,
+) -> Result<Option<Draft>, ConfigError> {
     let b = words::block(st)?;
     let mut file: Option<(String, Location)> = None;
     let mut weight: Option<(i32, bool, Location)> = None;
@@ -80,12 +83,12 @@ pub(crate) fn read(st: &Statement, errors: &mut Vec<ConfigError>) -> Result<Opti
                     };
                     weight = Some((n, reverse, s.keyword.loc.clone()));
                 }
-                other => {
-                    return Err(ConfigError::at(
-                        &s.keyword.loc,
-                        format!("unknown keyword '{other}' in FILE_CHECK (expected track_file or weight)"),
-                    ))
-                }
+                other => return Err(ConfigError::at(
+                    &s.keyword.loc,
+                    format!(
+                        "unknown keyword '{other}' in FILE_CHECK (expected track_file or weight)"
+                    ),
+                )),
             }
             Ok(())
         })();
@@ -136,7 +139,10 @@ pub(crate) fn resolve(
                     if !broken.contains(&f.file.as_str()) {
                         errors.push(ConfigError::at(
                             &f.file_loc,
-                            format!("there is no track_file '{}' (keepalived: track_file {} not found)", f.file, f.file),
+                            format!(
+                                "there is no track_file '{}' (keepalived: track_file {} not found)",
+                                f.file, f.file
+                            ),
                         ));
                     }
                     continue;

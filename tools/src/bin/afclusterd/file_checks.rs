@@ -76,7 +76,7 @@ impl FileChecks {
                 let rs = &b.config()[id.vs].real_servers[id.rs];
                 info!(
                     "virtual server {}: real server {} weight {before} -> {after} (FILE_CHECK)",
-                    b.service(id.vs).key,
+                    b.label(id.vs),
                     rs.addr
                 );
             }

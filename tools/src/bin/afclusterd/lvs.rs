@@ -149,7 +149,7 @@ fn scripts_of(b: &Balancer, ts: &[Transition]) -> Vec<(Script, String)> {
                 };
                 info!(
                     "virtual server {}: real server {} {}",
-                    b.service(id.vs).key,
+                    b.label(id.vs),
                     rs.addr,
                     if alive { "up" } else { "down" }
                 );
@@ -163,7 +163,7 @@ fn scripts_of(b: &Balancer, ts: &[Transition]) -> Vec<(Script, String)> {
                 let script = if up { &v.quorum_up } else { &v.quorum_down };
                 warn!(
                     "virtual server {}: quorum {}",
-                    b.service(vs).key,
+                    b.label(vs),
                     if up { "gained" } else { "lost" }
                 );
                 if let Some(s) = script {
@@ -340,9 +340,7 @@ impl Subsystem for Lvs {
             Message::Reload(config) => {
                 // cleanup_on_stop stays as started: -I outlives reloads.
                 let sh = cx.shared_mut();
-                let before: Vec<ServiceKey> = (0..sh.balancer.config().len())
-                    .map(|vs| sh.balancer.service(vs).key)
-                    .collect();
+                let before: Vec<ServiceKey> = sh.balancer.keys();
                 let (b, mut ts) = sh.balancer.reconfigured(config.virtual_servers.clone());
                 sh.balancer = b;
                 ts.extend(ci_linux(&mut sh.balancer, &sh.reflection));
@@ -351,8 +349,7 @@ impl Subsystem for Lvs {
                 let sh = cx.shared_mut();
                 ts.extend(self.files.apply(&mut sh.balancer).0);
                 let b = &sh.balancer;
-                let now: Vec<ServiceKey> =
-                    (0..b.config().len()).map(|vs| b.service(vs).key).collect();
+                let now: Vec<ServiceKey> = b.keys();
                 let remove = before.into_iter().filter(|k| !now.contains(k)).collect();
                 self.transitions(cx, &ts);
                 self.send(Job::Reconnect);
@@ -380,7 +377,7 @@ impl Subsystem for Lvs {
             .iter()
             .enumerate()
             .map(|(vi, vs)| VsStatus {
-                service: b.service(vi).key.to_string(),
+                service: b.label(vi),
                 quorum: b.quorum_up(vi),
                 real_servers: vs
                     .real_servers
@@ -427,7 +424,7 @@ impl Subsystem for Lvs {
             }
         }
         let remove = if self.cleanup_on_stop {
-            (0..b.config().len()).map(|vs| b.service(vs).key).collect()
+            b.keys()
         } else {
             Vec::new()
         };

@@ -47,11 +47,11 @@ use mio::{Interest, Token};
 
 use crate::core::{Cx, Exit, Message, Shared, Subsystem, TimerId};
 use crate::scripts::command;
+use crate::track_files::{self, TrackFiles};
 use groups::Group;
 use netops::{Job, Report, Worker};
 use router::{notify_state, Iface, Router, Tracked};
 use socket::{Frame, VrrpSocket};
-use crate::track_files::{self, TrackFiles};
 use track_scripts::TrackScripts;
 
 /// Timer kinds of an instance; its keys are `index * KINDS + kind`.
@@ -531,17 +531,12 @@ impl Vrrp {
             Some(earlier),
         );
         self.files_tracked.stop(cx);
-        self.files_tracked = TrackFiles::start(
-            cx,
-            INOTIFY_KEY,
-            "VRRP",
-            &config.track_files,
-            |name| {
+        self.files_tracked =
+            TrackFiles::start(cx, INOTIFY_KEY, "VRRP", &config.track_files, |name| {
                 routers
                     .iter()
                     .any(|r| r.tracks.files.iter().any(|t| t.file == name))
-            },
-        );
+            });
     }
 
     /// Leave INIT.
