@@ -7,6 +7,8 @@ pub mod parse;
 pub mod route;
 pub mod rule;
 #[cfg(test)]
+mod samples_tests;
+#[cfg(test)]
 mod testing;
 pub mod track;
 pub mod track_file;
@@ -102,6 +104,9 @@ fn keepalived_only(kw: &str) -> Option<&'static str> {
             "afclusterd follows link state over netlink, without polling or delays yet"
         }
         "bfd_instance" => "afclusterd has no BFD",
+        "net_namespace" | "net_namespace_ipvs" => {
+            "afclusterd runs in the network namespace it is started in (start it with ip netns exec)"
+        }
 
         _ => return None,
     })

@@ -83,12 +83,14 @@ pub(crate) fn read(
                     };
                     weight = Some((n, reverse, s.keyword.loc.clone()));
                 }
-                other => return Err(ConfigError::at(
-                    &s.keyword.loc,
-                    format!(
+                other => {
+                    return Err(ConfigError::at(
+                        &s.keyword.loc,
+                        format!(
                         "unknown keyword '{other}' in FILE_CHECK (expected track_file or weight)"
                     ),
-                )),
+                    ))
+                }
             }
             Ok(())
         })();
