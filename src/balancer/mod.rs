@@ -2,6 +2,7 @@
 //! servers, the checkers' verdicts, and the IPVS table that follows.
 
 pub mod carry;
+pub mod file_check;
 pub mod model;
 pub mod plan;
 

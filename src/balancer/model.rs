@@ -15,13 +15,18 @@
 //!   server takes the traffic (with `sorry_server_inhibit` it stays in
 //!   IPVS with weight 0 while quorum holds);
 //! - with `alpha` every checker starts failed (servers come up as checks
-//!   pass); without, they start passing.
+//!   pass); without, they start passing; FILE_CHECK always starts passing
+//!   (keepalived clears alpha for it: the daemon reads the file at once);
+//! - a server's weight is its configured one (or misc_dynamic's) plus what
+//!   its FILE_CHECKs add ([`super::file_check`]), clamped to 0..=i32::MAX
+//!   for IPVS and for quorum (keepalived's `real_weight`).
 //!
 //! No I/O here: the daemon reports verdicts and applies the plan.
 
 use super::carry::{self, Carried};
-use crate::config::{Checker, VirtualServer, VsAddress};
-use crate::ipvs::{Dest, Persistence, Service, ServiceKey};
+use crate::config::{Checker, GroupEntry, VirtualServer, VsAddress};
+use crate::ipvs::{Dest, Forward, Persistence, Service, ServiceKey};
+use crate::vrrp::track::Effect;
 
 /// A real server: (virtual server, real server) indexes in the config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -43,6 +48,9 @@ struct RsState {
     failing: Vec<bool>,
     /// MISC_CHECK with misc_dynamic may change it.
     weight: i32,
+    /// Per checker: what it adds to the weight (a FILE_CHECK's number ×
+    /// weight; 0 for the others).
+    offsets: Vec<i32>,
     /// What the reload that made this balancer carried into it.
     carried: Option<Carried>,
 }
@@ -50,6 +58,21 @@ struct RsState {
 impl RsState {
     fn alive(&self) -> bool {
         !self.failing.iter().any(|f| *f)
+    }
+
+    /// keepalived's `real_weight(effective_weight)`: what IPVS is given.
+    fn effective(&self) -> i32 {
+        let sum = i64::from(self.weight) + self.offsets.iter().map(|o| i64::from(*o)).sum::<i64>();
+        sum.clamp(0, i64::from(i32::MAX)) as i32
+    }
+
+    /// What it adds to its service's live sum.
+    fn contribution(&self) -> u64 {
+        if self.alive() {
+            live_weight(self.effective())
+        } else {
+            0
+        }
     }
 }
 
@@ -77,8 +100,13 @@ impl Balancer {
                     .real_servers
                     .iter()
                     .map(|rs| RsState {
-                        failing: vec![vs.alpha; rs.checkers.len()],
+                        failing: rs
+                            .checkers
+                            .iter()
+                            .map(|c| vs.alpha && !matches!(c, Checker::File(_)))
+                            .collect(),
                         weight: rs.weight,
+                        offsets: vec![0; rs.checkers.len()],
                         carried: None,
                     })
                     .collect();
@@ -134,12 +162,14 @@ impl Balancer {
                 let rs = &b.config[vi].real_servers[ri];
                 let old = &self.state[ovi].rss[carried.from.rs];
                 let mut failing = vec![false; rs.checkers.len()];
+                let mut offsets = vec![0; rs.checkers.len()];
                 let mut weight = rs.weight;
                 for (ci, oc) in carried.checkers.iter().enumerate() {
                     let Some(oc) = *oc else {
                         continue;
                     };
                     failing[ci] = old.failing[oc];
+                    offsets[ci] = old.offsets[oc];
                     if matches!(&rs.checkers[ci], Checker::Misc(m) if m.dynamic) {
                         weight = old.weight;
                     }
@@ -147,6 +177,7 @@ impl Balancer {
                 carried.was_alive = old.alive();
                 let st = &mut b.state[vi].rss[ri];
                 st.failing = failing;
+                st.offsets = offsets;
                 st.weight = weight;
                 st.carried = Some(carried);
                 if old.alive() != st.alive() {
@@ -184,6 +215,12 @@ impl Balancer {
         self.state[id.vs].rss[id.rs].weight
     }
 
+    /// The weight IPVS gives a live server: [`Balancer::weight`] plus what
+    /// its FILE_CHECKs add, within 0..=i32::MAX.
+    pub fn effective_weight(&self, id: RsId) -> i32 {
+        self.state[id.vs].rss[id.rs].effective()
+    }
+
     /// Whether a checker of a real server passes, as last reported.
     pub fn checker_passes(&self, id: RsId, checker: usize) -> bool {
         self.state[id.vs].rss[id.rs]
@@ -203,35 +240,46 @@ impl Balancer {
 
     /// A checker's verdict. Returns what changed.
     pub fn report(&mut self, id: RsId, checker: usize, ok: bool) -> Vec<Transition> {
-        let vs = &mut self.state[id.vs];
-        let rs = &mut vs.rss[id.rs];
-        let was = rs.alive();
-        rs.failing[checker] = !ok;
-        let now = rs.alive();
-        let w = live_weight(rs.weight);
-        match (was, now) {
-            (false, true) => vs.live_sum += w,
-            (true, false) => vs.live_sum -= w,
-            _ => {}
-        }
-        let mut out = Vec::new();
-        if was != now {
-            out.push(Transition::RealServer { id, alive: now });
-            self.update_quorum(id.vs, &mut out);
-        }
-        out
+        self.change(id, |rs| rs.failing[checker] = !ok)
     }
 
     /// MISC_CHECK's misc_dynamic: the exit status sets the weight.
     pub fn set_weight(&mut self, id: RsId, weight: i32) -> Vec<Transition> {
+        self.change(id, |rs| rs.weight = weight)
+    }
+
+    /// A FILE_CHECK's effect ([`super::file_check::effect`]): a fault
+    /// fails the checker and takes back what it added; otherwise it passes
+    /// and adds its amount.
+    pub fn file_effect(&mut self, id: RsId, checker: usize, effect: Effect) -> Vec<Transition> {
+        self.change(id, |rs| match effect {
+            Effect::Fault => {
+                rs.failing[checker] = true;
+                rs.offsets[checker] = 0;
+            }
+            Effect::Add(w) => {
+                rs.failing[checker] = false;
+                rs.offsets[checker] = w;
+            }
+        })
+    }
+
+    /// Changes a real server's state, keeping its service's live sum and
+    /// quorum: what changed.
+    fn change(&mut self, id: RsId, f: impl FnOnce(&mut RsState)) -> Vec<Transition> {
         let vs = &mut self.state[id.vs];
         let rs = &mut vs.rss[id.rs];
-        if rs.alive() {
-            vs.live_sum = vs.live_sum - live_weight(rs.weight) + live_weight(weight);
-        }
-        rs.weight = weight;
+        let (was, before) = (rs.alive(), rs.contribution());
+        f(rs);
+        let (now, after) = (rs.alive(), rs.contribution());
+        vs.live_sum = vs.live_sum - before + after;
         let mut out = Vec::new();
-        self.update_quorum(id.vs, &mut out);
+        if was != now {
+            out.push(Transition::RealServer { id, alive: now });
+        }
+        if was != now || before != after {
+            self.update_quorum(id.vs, &mut out);
+        }
         out
     }
 
@@ -248,28 +296,65 @@ impl Balancer {
         }
     }
 
-    /// The IPVS service of a virtual server.
-    pub fn service(&self, vs: usize) -> Service {
+    /// The IPVS services of a virtual server: one, or one per entry of
+    /// its virtual_server_group, each with the same settings.
+    pub fn services(&self, vs: usize) -> Vec<Service> {
         let cfg = &self.config[vs];
-        let key = match cfg.address {
-            VsAddress::Addr { addr, port } => ServiceKey::Addr {
+        let keys = match &cfg.address {
+            VsAddress::Addr { addr, port } => vec![ServiceKey::Addr {
                 protocol: cfg.protocol,
-                addr,
-                port,
-            },
-            VsAddress::Fwmark(mark) => ServiceKey::Fwmark {
+                addr: *addr,
+                port: *port,
+            }],
+            VsAddress::Fwmark(mark) => vec![ServiceKey::Fwmark {
                 family: cfg.family(),
-                mark,
-            },
+                mark: *mark,
+            }],
+            VsAddress::Group { entries, .. } => entries
+                .iter()
+                .map(|e| match e {
+                    GroupEntry::Addr { addr, port } => ServiceKey::Addr {
+                        protocol: cfg.protocol,
+                        addr: *addr,
+                        port: *port,
+                    },
+                    GroupEntry::Fwmark { mark, family } => ServiceKey::Fwmark {
+                        family: family.unwrap_or_else(|| cfg.family()),
+                        mark: *mark,
+                    },
+                })
+                .collect(),
         };
-        let mut s = Service::new(key, &cfg.scheduler);
-        s.ops = cfg.ops;
-        if let Some(t) = cfg.persistence_timeout {
-            let mut p = Persistence::new(t);
-            p.netmask = cfg.persistence_granularity;
-            s = s.with_persistence(p);
+        keys.into_iter()
+            .map(|key| {
+                let mut s = Service::new(key, &cfg.scheduler);
+                s.ops = cfg.ops;
+                if let Some(t) = cfg.persistence_timeout {
+                    let mut p = Persistence::new(t);
+                    p.netmask = cfg.persistence_granularity;
+                    s = s.with_persistence(p);
+                }
+                s
+            })
+            .collect()
+    }
+
+    /// A virtual server as the log names it: its service, or its group.
+    pub fn label(&self, vs: usize) -> String {
+        match &self.config[vs].address {
+            VsAddress::Group { name, .. } => format!("group {name}"),
+            _ => self
+                .services(vs)
+                .first()
+                .map_or_else(String::new, |s| s.key.to_string()),
         }
-        s
+    }
+
+    /// The keys of every service of the configuration.
+    pub fn keys(&self) -> Vec<ServiceKey> {
+        (0..self.config.len())
+            .flat_map(|vs| self.services(vs).into_iter().map(|s| s.key))
+            .collect()
     }
 
     /// The destinations IPVS should hold for a virtual server now.
@@ -284,7 +369,7 @@ impl Balancer {
         let mut out = Vec::new();
         for (rs, s) in cfg.real_servers.iter().zip(&st.rss) {
             let weight = if s.alive() && !sorry_serves {
-                s.weight
+                s.effective()
             } else if rs.inhibit_on_failure {
                 0
             } else {
@@ -322,20 +407,34 @@ impl Balancer {
         out
     }
 
-    /// The whole table this configuration wants.
+    /// The whole table this configuration wants. A group's services have
+    /// the same destinations, DR and TUN ones with each service's port
+    /// (IPVS gives them that port whatever is asked).
     pub fn desired(&self) -> Vec<(Service, Vec<Dest>)> {
-        (0..self.config.len())
-            .map(|vs| (self.service(vs), self.dests(vs)))
-            .collect()
+        let mut out = Vec::new();
+        for vs in 0..self.config.len() {
+            let dests = self.dests(vs);
+            let group = matches!(self.config[vs].address, VsAddress::Group { .. });
+            for s in self.services(vs) {
+                let mut d = dests.clone();
+                if group {
+                    let port = match s.key {
+                        ServiceKey::Addr { port, .. } => port,
+                        ServiceKey::Fwmark { .. } => 0,
+                    };
+                    for d in d.iter_mut().filter(|d| d.forward != Forward::Masq) {
+                        d.port = port;
+                    }
+                }
+                out.push((s, d));
+            }
+        }
+        out
     }
 }
 
 fn weight_sum(st: &VsState) -> u64 {
-    st.rss
-        .iter()
-        .filter(|r| r.alive())
-        .map(|r| live_weight(r.weight))
-        .sum()
+    st.rss.iter().map(RsState::contribution).sum()
 }
 
 /// What a server adds to the live sum (negative weights add nothing).
@@ -356,7 +455,6 @@ fn lose_threshold(vs: &VirtualServer) -> u64 {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::ipvs::Forward;
     use std::path::Path;
 
     fn balancer(text: &str) -> Balancer {
@@ -392,7 +490,7 @@ mod tests {
     #[test]
     fn the_service_and_its_dests_follow_the_configuration() {
         let b = balancer(TWO);
-        let s = b.service(0);
+        let s = &b.services(0)[0];
         assert_eq!(s.key, ServiceKey::tcp("10.0.0.1".parse().unwrap(), 80));
         assert_eq!(s.scheduler, "rr");
         let d = b.dests(0);
@@ -630,11 +728,61 @@ mod tests {
     }
 
     #[test]
+    fn a_file_check_moves_the_weight_and_its_fault_takes_the_server_down() {
+        let text = "track_file f {\n file /run/f\n weight 0\n}\n\
+                    virtual_server 10.0.0.1 80 {\n protocol TCP\n alpha\n quorum 3\n sorry_server 10.0.9.9 80\n\
+                    real_server 10.0.1.1 80 {\n weight 2\n FILE_CHECK {\n track_file f\n weight 1\n }\n }\n\
+                    real_server 10.0.1.2 80 {\n weight 1\n inhibit_on_failure\n FILE_CHECK {\n track_file f\n }\n }\n}\n";
+        let mut b = balancer(text);
+        // alpha does not hold a FILE_CHECK down: it starts passing.
+        assert!(b.alive(id(0)) && b.alive(id(1)) && b.quorum_up(0));
+        // 10.0.1.1 follows number × 1 on top of its weight 2.
+        assert!(b.file_effect(id(0), 0, Effect::Add(3)).is_empty());
+        assert_eq!(b.effective_weight(id(0)), 5);
+        assert_eq!(b.weight(id(0)), 2, "the configured weight stays");
+        assert_eq!(
+            weights(&b),
+            [("10.0.1.1".into(), 5), ("10.0.1.2".into(), 1)]
+        );
+        // Below 0: weight 0 in IPVS, still up, and the live sum loses it.
+        assert_eq!(
+            b.file_effect(id(0), 0, Effect::Add(-9)),
+            [Transition::Quorum { vs: 0, up: false }],
+            "0 + 1 < quorum 3"
+        );
+        assert!(b.alive(id(0)));
+        assert_eq!(b.effective_weight(id(0)), 0);
+        // The weight-0 FILE_CHECK of 10.0.1.2: a fault takes it down.
+        assert_eq!(
+            b.file_effect(id(1), 0, Effect::Fault),
+            [Transition::RealServer {
+                id: id(1),
+                alive: false
+            }]
+        );
+        b.file_effect(id(0), 0, Effect::Add(1));
+        assert!(b.quorum_up(0), "3 >= 3");
+        assert_eq!(
+            weights(&b),
+            [("10.0.1.1".into(), 3), ("10.0.1.2".into(), 0)]
+        );
+        assert_eq!(b.state[0].live_sum, weight_sum(&b.state[0]));
+        assert_eq!(
+            b.file_effect(id(1), 0, Effect::Add(0)),
+            [Transition::RealServer {
+                id: id(1),
+                alive: true
+            }]
+        );
+        assert_eq!(b.state[0].live_sum, 4);
+    }
+
+    #[test]
     fn sorry_server_inhibit_and_persistence() {
         let b = balancer(
             "virtual_server fd00::1 443 {\n protocol TCP\n persistence_timeout 300\n persistence_granularity 64\n sorry_server fd00::99 443\n sorry_server_inhibit\n real_server fd00::2 443 {\n }\n}\n",
         );
-        let s = b.service(0);
+        let s = &b.services(0)[0];
         assert_eq!(
             s.persistence.as_ref().map(|p| (p.timeout_s, p.netmask)),
             Some((300, Some(64)))

@@ -1,5 +1,6 @@
 //! The health checkers of a `real_server { ... }`: keepalived's TCP_CHECK,
-//! MISC_CHECK, HTTP_GET and SSL_GET (in [`http`]), and CI-LINUX.
+//! MISC_CHECK, HTTP_GET and SSL_GET (in [`http`]), FILE_CHECK (`file_check`),
+//! and CI-LINUX.
 //!
 //! CI-LINUX is keepalived's own checker of 2002 (0.6.1 to 1.1.5): a bare
 //! `CI-LINUX` line in a real_server, the server being up while the cluster
@@ -11,8 +12,15 @@
 //! else the virtual server's, else the checker type's default. The
 //! resolution is done in virtual_server.rs, which knows the whole chain.
 
+mod file_check;
+#[cfg(test)]
+mod tests;
+
 use std::net::IpAddr;
 use std::time::Duration;
+
+pub(crate) use file_check::resolve as resolve_file_checks;
+pub use file_check::FileCheck;
 
 use super::global_defs::{script, Script};
 use super::parse::{ConfigError, Location, Statement, Word};
@@ -30,6 +38,7 @@ pub enum Checker {
     Misc(MiscCheck),
     /// HTTP_GET, or SSL_GET (`tls`).
     Http(HttpCheck),
+    File(FileCheck),
 }
 
 /// The real server is up while its cluster node is up.
@@ -108,6 +117,9 @@ impl Checker {
                 a.dynamic == b.dynamic && a.path.argv == b.path.argv
             }
             (Checker::Http(a), Checker::Http(b)) => a.same_check(b),
+            (Checker::File(a), Checker::File(b)) => {
+                a.file == b.file && a.weight == b.weight && a.reverse == b.reverse
+            }
             _ => false,
         }
     }
@@ -133,7 +145,6 @@ const UNSUPPORTED: &[&str] = &[
     "DNS_CHECK",
     "UDP_CHECK",
     "PING_CHECK",
-    "FILE_CHECK",
     "BFD_CHECK",
 ];
 
@@ -148,7 +159,7 @@ pub(crate) const MAX_TIMER: Duration = Duration::from_secs(100 * 365 * 24 * 3600
 pub(crate) fn is_checker(kw: &str) -> bool {
     matches!(
         kw,
-        "CI-LINUX" | "TCP_CHECK" | "MISC_CHECK" | "HTTP_GET" | "SSL_GET"
+        "CI-LINUX" | "TCP_CHECK" | "MISC_CHECK" | "HTTP_GET" | "SSL_GET" | "FILE_CHECK"
     ) || UNSUPPORTED.contains(&kw)
 }
 
@@ -246,6 +257,8 @@ pub(crate) enum Draft {
         timing: Timing,
     },
     Http(http::HttpDraft),
+    /// Its weight is tied to the track_file later (`resolve_file_checks`).
+    File(FileCheck),
 }
 
 /// Reads a checker statement (`is_checker` is true for it). None when it
@@ -261,11 +274,12 @@ pub(crate) fn read(
         "TCP_CHECK" => tcp(st, errors, warnings),
         "MISC_CHECK" => misc(st, errors, warnings),
         "HTTP_GET" | "SSL_GET" => http::read(st, errors, warnings).map(|d| d.map(Draft::Http)),
+        "FILE_CHECK" => file_check::read(st, errors),
         _ => Err(ConfigError::at(
             &st.keyword.loc,
             format!(
                 "{kw} is a keepalived checker that afclusterd does not support \
-                 (supported: TCP_CHECK, MISC_CHECK, HTTP_GET, SSL_GET, CI-LINUX)"
+                 (supported: TCP_CHECK, MISC_CHECK, HTTP_GET, SSL_GET, FILE_CHECK, CI-LINUX)"
             ),
         )),
     };
@@ -517,6 +531,7 @@ impl Draft {
         match self {
             Draft::CiLinux(c) => Some(Checker::CiLinux(c)),
             Draft::Http(h) => h.resolve(from, errors).map(Checker::Http),
+            Draft::File(f) => Some(Checker::File(f)),
             Draft::Tcp {
                 loc,
                 connect_ip,

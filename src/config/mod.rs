@@ -7,11 +7,14 @@ pub mod parse;
 pub mod route;
 pub mod rule;
 #[cfg(test)]
+mod samples_tests;
+#[cfg(test)]
 pub(crate) mod testing;
 pub mod track;
 pub mod track_file;
 pub mod vip;
 pub mod virtual_server;
+pub mod virtual_server_group;
 mod vrrp;
 pub mod vrrp_globals;
 pub mod vrrp_instance;
@@ -21,7 +24,9 @@ mod words;
 
 use std::path::{Path, PathBuf};
 
-pub use checker::{Checker, CiLinuxCheck, HttpCheck, HttpProtocol, MiscCheck, TcpCheck, Url};
+pub use checker::{
+    Checker, CiLinuxCheck, FileCheck, HttpCheck, HttpProtocol, MiscCheck, TcpCheck, Url,
+};
 pub use global_defs::{GlobalDefs, Script};
 pub use parse::{ConfigError, Location, Statement, Word};
 pub use route::Route;
@@ -30,6 +35,7 @@ pub use track::{NodeRef, TrackFile, TrackInterface, TrackNode, TrackScript};
 pub use track_file::{TrackFileInit, TrackedFile};
 pub use vip::{Vip, VipFlags};
 pub use virtual_server::{RealServer, SorryServer, VirtualServer, VsAddress};
+pub use virtual_server_group::{GroupEntry, VirtualServerGroup};
 pub use vrrp_globals::{LvsSyncDaemon, VrrpGlobals};
 pub use vrrp_instance::{Garp, InitialState, Notify, UnicastPeer, Vmac, VrrpInstance, VrrpVersion};
 pub use vrrp_script::{ScriptUser, VrrpScript};
@@ -43,6 +49,9 @@ pub const DEFAULT_PATH: &str = "/etc/afclusterd/afclusterd.conf";
 pub struct Config {
     /// The file it came from (shown in status and logs).
     pub path: PathBuf,
+    /// The configuration id its `@ID` lines were read for (`-i`; a reload
+    /// reads the file again for the same one). None: no id.
+    pub config_id: Option<String>,
     pub global: GlobalDefs,
     /// The IPVS services, in the order of the file.
     pub virtual_servers: Vec<VirtualServer>,
@@ -97,33 +106,57 @@ fn keepalived_only(kw: &str) -> Option<&'static str> {
             "afclusterd follows link state over netlink, without polling or delays yet"
         }
         "bfd_instance" => "afclusterd has no BFD",
-        "virtual_server_group" => "afclusterd has no virtual server groups yet",
         "SSL" => {
             "SSL_GET presents no client certificate; like keepalived, it verifies no \
              server certificate, so no CA is needed"
         }
+        "net_namespace" | "net_namespace_ipvs" => {
+            "afclusterd runs in the network namespace it is started in (start it with ip netns exec)"
+        }
+
         _ => return None,
     })
 }
 
 impl Config {
-    /// Read and check `path`.
+    /// Read and check `path` for keepalived's default configuration id,
+    /// the host name up to its first dot ([`parse::default_config_id`]).
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
-        let tree = parse::parse_file(path).map_err(|e| ConfigErrors(vec![e]))?;
-        Config::from_tree(path, &tree)
+        Config::load_as(path, parse::default_config_id().as_deref())
     }
 
-    /// Read and check a configuration given as text; `path` names it in
-    /// errors and anchors relative includes.
+    /// Read and check `path` for the configuration id `config_id` (the
+    /// `@ID` and `@^ID` line prefixes; `-i/--config-id`).
+    pub fn load_as(path: &Path, config_id: Option<&str>) -> Result<Config, ConfigErrors> {
+        let tree = parse::parse_file_as(path, config_id).map_err(|e| ConfigErrors(vec![e]))?;
+        let mut c = Config::from_tree(path, &tree)?;
+        c.config_id = config_id.map(str::to_owned);
+        Ok(c)
+    }
+
+    /// Read and check a configuration given as text, with no configuration
+    /// id; `path` names it in errors and anchors relative includes.
     pub fn from_text(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
-        let tree = parse::parse_str(text, path).map_err(|e| ConfigErrors(vec![e]))?;
-        Config::from_tree(path, &tree)
+        Config::from_text_as(text, path, None)
+    }
+
+    /// [`Config::from_text`] for the configuration id `config_id`.
+    pub fn from_text_as(
+        text: &str,
+        path: &Path,
+        config_id: Option<&str>,
+    ) -> Result<Config, ConfigErrors> {
+        let tree = parse::parse_str_as(text, path, config_id).map_err(|e| ConfigErrors(vec![e]))?;
+        let mut c = Config::from_tree(path, &tree)?;
+        c.config_id = config_id.map(str::to_owned);
+        Ok(c)
     }
 
     /// The configuration used when the default file does not exist.
     pub fn defaults(path: &Path) -> Config {
         Config {
             path: path.to_path_buf(),
+            config_id: None,
             global: GlobalDefs::default(),
             virtual_servers: Vec::new(),
             vrrp_instances: Vec::new(),
@@ -142,6 +175,9 @@ impl Config {
         let mut warnings = Vec::new();
         let mut global = GlobalDefs::default();
         let mut virtual_servers = Vec::new();
+        let mut vs_order = Vec::new();
+        let mut groups: Vec<VirtualServerGroup> = Vec::new();
+        let mut broken_groups = Vec::new();
         let mut seen_global: Option<&Location> = None;
         let mut vrrp_sections = Vec::new();
         let mut statics = Statics::default();
@@ -166,12 +202,26 @@ impl Config {
                         virtual_server::read(st, &virtual_servers, &mut errors, &mut warnings)
                     {
                         virtual_servers.push(vs);
+                        vs_order.push(order);
+                    }
+                }
+                "virtual_server_group" => {
+                    match virtual_server_group::read(st, &groups, &mut errors) {
+                        Some(g) => groups.push(g),
+                        None => broken_groups.extend(st.args.first().map(|w| w.text.as_str())),
                     }
                 }
                 "static_ipaddress" | "static_routes" | "static_rules" => {
                     statics.read(st, &mut errors, &mut warnings)
                 }
                 _ if vrrp::is_vrrp_section(kw) => vrrp_sections.push((order, st)),
+                _ if kw.starts_with('$') || kw.starts_with('~') => errors.push(ConfigError::at(
+                    &st.keyword.loc,
+                    format!(
+                        "'{kw}': keepalived's $NAME=value definitions and ~SEQ/~LST \
+                         repetitions are not supported by afclusterd"
+                    ),
+                )),
                 _ => match keepalived_only(kw) {
                     Some(why) => errors.push(ConfigError::at(
                         &st.keyword.loc,
@@ -187,8 +237,18 @@ impl Config {
                 },
             }
         }
+        // A group may be defined after its use, as in keepalived.
+        virtual_server_group::resolve(&mut virtual_servers, &groups, &broken_groups, &mut errors);
         // After the whole tree: global_defs may come last.
         let mut vrrp = vrrp::read(&vrrp_sections, &mut global, &mut errors, &mut warnings);
+        file_checks(
+            tree,
+            &mut virtual_servers,
+            &vs_order,
+            &vrrp.track_files,
+            &mut errors,
+            &mut warnings,
+        );
         rule::assign_priorities(
             statics
                 .rules
@@ -199,6 +259,7 @@ impl Config {
         if errors.is_empty() {
             Ok(Config {
                 path: path.to_path_buf(),
+                config_id: None,
                 global,
                 virtual_servers,
                 vrrp_instances: vrrp.instances,
@@ -214,6 +275,42 @@ impl Config {
             Err(ConfigErrors(errors))
         }
     }
+}
+
+/// FILE_CHECKs take their track_file's weight: once every definition is
+/// known, wherever it is (the place of each is its top-level statement's).
+fn file_checks(
+    tree: &[Statement],
+    virtual_servers: &mut [VirtualServer],
+    vs_order: &[usize],
+    defs: &[TrackedFile],
+    errors: &mut Vec<ConfigError>,
+    warnings: &mut Vec<ConfigError>,
+) {
+    let is_def =
+        |st: &Statement| matches!(st.keyword.text.as_str(), "track_file" | "vrrp_track_file");
+    let order = |d: &TrackedFile| {
+        tree.iter()
+            .position(|st| st.keyword.loc == d.loc)
+            .unwrap_or(usize::MAX)
+    };
+    // Definitions with errors (already reported) are not missing.
+    let broken: Vec<&str> = tree
+        .iter()
+        .filter(|st| is_def(st))
+        .filter_map(|st| st.args.first())
+        .map(|w| w.text.as_str())
+        .filter(|name| !defs.iter().any(|d| d.name == *name))
+        .collect();
+    checker::resolve_file_checks(
+        virtual_servers,
+        vs_order,
+        defs,
+        order,
+        &broken,
+        errors,
+        warnings,
+    );
 }
 
 /// The top-level static sections, as read so far (they may repeat).
@@ -297,19 +394,13 @@ mod tests {
     }
 
     #[test]
-    fn virtual_servers_are_read_and_groups_refused() {
+    fn virtual_servers_are_read() {
         let c = load(
             "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.0.2 80 {\n }\n}\n",
         )
         .unwrap();
         assert_eq!(c.virtual_servers.len(), 1);
         assert!(Config::defaults(Path::new("/x")).virtual_servers.is_empty());
-        let e = load("virtual_server_group g {\n 10.0.0.1 80\n}\n").unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("test.conf:1:1: 'virtual_server_group' is a keepalived section that afclusterd does not support"),
-            "{e}"
-        );
     }
 
     #[test]

@@ -24,7 +24,15 @@
 //!   on the same line, and reads the files as one stream with the including
 //!   file: a block opened in one file may be closed in another.
 //!
-//! keepalived's `$NAME=value` definitions, `@id` line prefixes, `~SEQ`/`~LST`
+//! - A line (or the piece of one after a brace) starting `@ID` followed by
+//!   a blank is read without the prefix when ID is the configuration id
+//!   (`-i/--config-id`, by default the host name up to its first dot), and
+//!   dropped otherwise; `@^ID` is the reverse, read unless ID is the id. A
+//!   prefix with nothing after it drops the line. With no id, every `@ID`
+//!   line is dropped and every `@^ID` line read. keepalived 2.2.7 checks
+//!   the prefix once, before `include` (lib/parser.c `read_line`).
+//!
+//! keepalived's `$NAME=value` definitions, `~SEQ`/`~LST`
 //! and the `include[rmwba]` variants are not supported: such lines come out as
 //! ordinary statements, for the later layer to reject.
 
@@ -104,23 +112,49 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Reads the configuration file `path` and every file it includes.
+/// Reads the configuration file `path` and every file it includes, with
+/// no configuration id (`@ID` lines dropped, `@^ID` lines read).
 pub fn parse_file(path: &Path) -> Result<Vec<Statement>, ConfigError> {
+    parse_file_as(path, None)
+}
+
+/// Reads the configuration file `path` and every file it includes, for
+/// the configuration id `config_id` (the `@ID` line prefixes).
+pub fn parse_file_as(path: &Path, config_id: Option<&str>) -> Result<Vec<Statement>, ConfigError> {
     let file: Arc<Path> = Arc::from(path);
     let text = read_config(&file, None)?;
     let identity = fs::canonicalize(path).map_err(|e| ConfigError {
         loc: None,
         message: format!("cannot read {}: {e}", path.display()),
     })?;
-    Parser::run(&text, file, identity)
+    Parser::run(&text, file, identity, config_id)
 }
 
 /// Parses `text` as the contents of `file`; includes are resolved relative to
-/// `file`'s directory.
+/// `file`'s directory. No configuration id.
 pub fn parse_str(text: &str, file: &Path) -> Result<Vec<Statement>, ConfigError> {
+    parse_str_as(text, file, None)
+}
+
+/// [`parse_str`] for the configuration id `config_id`.
+pub fn parse_str_as(
+    text: &str,
+    file: &Path,
+    config_id: Option<&str>,
+) -> Result<Vec<Statement>, ConfigError> {
     // The text need not be on disk; when it is, including it again is a cycle.
     let identity = fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
-    Parser::run(text, Arc::from(file), identity)
+    Parser::run(text, Arc::from(file), identity, config_id)
+}
+
+/// keepalived's default configuration id (core/main.c): this machine's
+/// node name (uname's, which the kernel also shows in
+/// /proc/sys/kernel/hostname) up to its first dot; None if it cannot be
+/// read.
+pub fn default_config_id() -> Option<String> {
+    let name = fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let name = name.trim_end_matches('\n');
+    Some(name.split('.').next().unwrap_or_default().to_owned())
 }
 
 /// A block whose `{` has been read but not yet its `}`.
@@ -136,17 +170,25 @@ struct Parser {
     open: Vec<OpenBlock>,
     /// Canonical paths of the files being read, outermost first.
     files: Vec<PathBuf>,
+    /// What `@ID` prefixes are compared with.
+    config_id: Option<String>,
 }
 
 /// A line after comment removal: each char with its 1-based column.
 type Chars = [(u32, char)];
 
 impl Parser {
-    fn run(text: &str, file: Arc<Path>, identity: PathBuf) -> Result<Vec<Statement>, ConfigError> {
+    fn run(
+        text: &str,
+        file: Arc<Path>,
+        identity: PathBuf,
+        config_id: Option<&str>,
+    ) -> Result<Vec<Statement>, ConfigError> {
         let mut parser = Parser {
             top: Vec::new(),
             open: Vec::new(),
             files: vec![identity],
+            config_id: config_id.map(str::to_owned),
         };
         parser.read_text(text, &file)?;
         // The innermost is nearest to the missing `}`.
@@ -202,6 +244,10 @@ impl Parser {
                     self.close_block(at(column))?;
                     rest = &rest[1..];
                 }
+                '@' => match conditional(rest, self.config_id.as_deref()) {
+                    Some(kept) => rest = kept,
+                    None => return Ok(()),
+                },
                 _ => {
                     if let Some(pattern) = include_pattern(rest) {
                         return self.include(&pattern, &at(column));
@@ -352,6 +398,20 @@ fn decomment(line: &str, at: &impl Fn(u32) -> Location) -> Result<Vec<(u32, char
         Some(column) => Err(ConfigError::at(&at(column), "unterminated quote")),
         None => Ok(out),
     }
+}
+
+/// An `@ID` or `@^ID` piece of line (keepalived's `read_line`): the rest
+/// after the prefix and its blanks when it is to be read, None when it is
+/// dropped. The id runs to the first space or tab; a prefix with nothing
+/// after it drops the line.
+fn conditional<'c>(rest: &'c Chars, config_id: Option<&str>) -> Option<&'c Chars> {
+    let (reverse, after) = match rest.get(1) {
+        Some((_, '^')) => (true, &rest[2..]),
+        _ => (false, &rest[1..]),
+    };
+    let len = after.iter().position(|&(_, c)| c == ' ' || c == '\t')?;
+    let matches = config_id.is_some_and(|id| after[..len].iter().map(|&(_, c)| c).eq(id.chars()));
+    (matches != reverse).then(|| trim_start(&after[len..]))
 }
 
 /// The pattern of an `include` line (keepalived's `check_include`): the rest
@@ -1006,6 +1066,59 @@ mod tests {
             &bad,
             (2, 5),
             "invalid UTF-8",
+        );
+    }
+
+    #[test]
+    fn config_id_prefixes() {
+        let text = "@high a 1\n@low a 2\n  @^high b 3\n@^low b 4\n@high\n@high # only a comment\n\
+                    z {\n@low w 2\n}\n@highest c 5\n@high\tinclude_not 6\n";
+        let as_id = |id| render(&parse_str_as(text, Path::new(FILE), id).unwrap());
+        assert_eq!(as_id(Some("high")), "a 1; b 4; z { }; include_not 6");
+        assert_eq!(as_id(Some("low")), "a 2; b 3; z { w 2 }");
+        // No id: every @ID line is dropped, every @^ID line read.
+        assert_eq!(as_id(None), "b 3; b 4; z { }");
+        // The prefix goes before the keyword's location is taken.
+        let tree = parse_str_as("@high   a 1\n", Path::new(FILE), Some("high")).unwrap();
+        assert_eq!(pos(&tree[0].keyword.loc), (1, 9));
+        // An @ inside a line is an ordinary character.
+        assert_eq!(render(&parse("a @high 1\n")), "a @high 1");
+    }
+
+    #[test]
+    fn a_dropped_config_id_piece_takes_the_rest_of_its_line() {
+        // As keepalived: after a brace the rest of the line is a line of
+        // its own, and dropping it drops the braces in it too.
+        let text = "x { @high y 1 }\n";
+        let tree = parse_str_as(text, Path::new(FILE), Some("high")).unwrap();
+        assert_eq!(render(&tree), "x { y 1 }");
+        let e = parse_str_as(text, Path::new(FILE), Some("low")).unwrap_err();
+        assert_error(&e, Path::new(FILE), (1, 3), "never closed");
+    }
+
+    #[test]
+    fn config_id_prefix_before_include() {
+        let dir = TempDir::new("condinc");
+        dir.write("a.conf", "from_a\n");
+        let main = dir.write("main.conf", "@one include a.conf\n@^one include a.conf\n");
+        assert_eq!(
+            render(&parse_file_as(&main, Some("one")).unwrap()),
+            "from_a"
+        );
+        assert_eq!(
+            render(&parse_file_as(&main, Some("two")).unwrap()),
+            "from_a"
+        );
+        assert_eq!(render(&parse_file(&main).unwrap()), "from_a");
+    }
+
+    #[test]
+    fn the_default_config_id_is_the_host_name_to_its_first_dot() {
+        let host = fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+        let id = default_config_id().unwrap();
+        assert!(
+            host.starts_with(&id) && !id.contains('.') && !id.contains('\n'),
+            "{id}"
         );
     }
 

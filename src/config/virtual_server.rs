@@ -34,12 +34,14 @@ use std::time::Duration;
 use super::checker::{self, Checker};
 use super::global_defs::{script, Script};
 use super::parse::{ConfigError, Location, Statement, Word};
+use super::virtual_server_group::GroupEntry;
 use super::words;
 use crate::ipvs::{Family, Forward, Protocol};
 
 use draft::VsDraft;
 
-/// What the service is: an address and port, or a firewall mark.
+/// What the service is: an address and port, a firewall mark, or a
+/// `virtual_server_group`'s services.
 #[derive(Debug, Clone, PartialEq)]
 pub enum VsAddress {
     /// Port 0 (or none written): every port, for persistent services only.
@@ -48,6 +50,12 @@ pub enum VsAddress {
         port: u16,
     },
     Fwmark(u32),
+    /// `virtual_server group NAME`: one IPVS service per entry, all with
+    /// the same real servers (the entries are the group's, expanded).
+    Group {
+        name: String,
+        entries: Vec<GroupEntry>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -142,8 +150,8 @@ impl VirtualServer {
     pub fn family(&self) -> Family {
         match (&self.address, self.ip_family) {
             (VsAddress::Addr { addr, .. }, _) => Family::of(addr),
-            (VsAddress::Fwmark(_), Some(f)) => f,
-            (VsAddress::Fwmark(_), None) => Family::Inet,
+            (VsAddress::Fwmark(_) | VsAddress::Group { .. }, Some(f)) => f,
+            (VsAddress::Fwmark(_) | VsAddress::Group { .. }, None) => Family::Inet,
         }
     }
 
@@ -160,6 +168,7 @@ impl std::fmt::Display for VsAddress {
         match self {
             VsAddress::Addr { addr, port } => write!(f, "{}", SocketText(*addr, *port)),
             VsAddress::Fwmark(m) => write!(f, "fwmark {m}"),
+            VsAddress::Group { name, .. } => write!(f, "group {name}"),
         }
     }
 }
@@ -274,38 +283,64 @@ pub(crate) fn read(
 fn address<'a>(st: &'a Statement, errors: &mut Vec<ConfigError>) -> Option<(VsAddress, &'a Word)> {
     let r = (|| {
         match st.args.as_slice() {
-        [] => Err(ConfigError::at(
-            &st.keyword.loc,
-            "virtual_server needs an address and port, or fwmark N",
-        )),
-        [g, ..] if g.text == "group" => Err(ConfigError::at(
-            &g.loc,
-            "virtual_server group: virtual_server_group is a keepalived section that afclusterd does not support",
-        )),
-        [f, rest @ ..] if f.text == "fwmark" => match rest {
-            [] => Err(ConfigError::at(&f.loc, "fwmark needs a number")),
-            // keepalived takes 0 (alloc_vs), but mark 0 is no mark to IPVS.
-            [n] => Ok((VsAddress::Fwmark(words::ranged(n, "fwmark", 1, u32::MAX)?), n)),
-            [_, extra, ..] => Err(ConfigError::at(
-                &extra.loc,
-                format!("virtual_server fwmark takes one number; unexpected '{}'", extra.text),
+            [] => Err(ConfigError::at(
+                &st.keyword.loc,
+                "virtual_server needs an address and port, or fwmark N",
             )),
-        },
-        [a, rest @ ..] => {
-            let addr = words::ip(a)?;
-            let port = match rest {
-                [] => 0,
-                [p] => words::port(p)?,
-                [_, extra, ..] => {
-                    return Err(ConfigError::at(
-                        &extra.loc,
-                        format!("virtual_server takes an address and a port; unexpected '{}'", extra.text),
-                    ))
-                }
-            };
-            Ok((VsAddress::Addr { addr, port }, a))
+            [g, rest @ ..] if g.text == "group" => match rest {
+                [] => Err(ConfigError::at(
+                    &g.loc,
+                    "virtual_server group needs a virtual_server_group name",
+                )),
+                // Its entries come once every group is read.
+                [n] => Ok((
+                    VsAddress::Group {
+                        name: n.text.clone(),
+                        entries: Vec::new(),
+                    },
+                    n,
+                )),
+                [_, extra, ..] => Err(ConfigError::at(
+                    &extra.loc,
+                    format!(
+                        "virtual_server group takes one name; unexpected '{}'",
+                        extra.text
+                    ),
+                )),
+            },
+            [f, rest @ ..] if f.text == "fwmark" => match rest {
+                [] => Err(ConfigError::at(&f.loc, "fwmark needs a number")),
+                // keepalived takes 0 (alloc_vs), but mark 0 is no mark to IPVS.
+                [n] => Ok((
+                    VsAddress::Fwmark(words::ranged(n, "fwmark", 1, u32::MAX)?),
+                    n,
+                )),
+                [_, extra, ..] => Err(ConfigError::at(
+                    &extra.loc,
+                    format!(
+                        "virtual_server fwmark takes one number; unexpected '{}'",
+                        extra.text
+                    ),
+                )),
+            },
+            [a, rest @ ..] => {
+                let addr = words::ip(a)?;
+                let port = match rest {
+                    [] => 0,
+                    [p] => words::port(p)?,
+                    [_, extra, ..] => {
+                        return Err(ConfigError::at(
+                            &extra.loc,
+                            format!(
+                                "virtual_server takes an address and a port; unexpected '{}'",
+                                extra.text
+                            ),
+                        ))
+                    }
+                };
+                Ok((VsAddress::Addr { addr, port }, a))
+            }
         }
-    }
     })();
     r.map_err(|e| errors.push(e)).ok()
 }

@@ -711,7 +711,6 @@ fn keepalived_checkers_afclusterd_lacks_are_clear_errors() {
         "DNS_CHECK",
         "UDP_CHECK",
         "PING_CHECK",
-        "FILE_CHECK",
         "BFD_CHECK",
     ];
     let blocks: Vec<String> = names.iter().map(|n| format!("    {n} {{ x }}")).collect();
@@ -723,7 +722,7 @@ fn keepalived_checkers_afclusterd_lacks_are_clear_errors() {
         .map(|(i, n)| {
             format!(
                 "{}:5: {n} is a keepalived checker that afclusterd does not support \
-                 (supported: TCP_CHECK, MISC_CHECK, HTTP_GET, SSL_GET, CI-LINUX)",
+                 (supported: TCP_CHECK, MISC_CHECK, HTTP_GET, SSL_GET, FILE_CHECK, CI-LINUX)",
                 i + 4
             )
         })
@@ -834,7 +833,6 @@ fn virtual_server_headers_and_whole_service_errors() {
             "3:25: '65536' is not a port (0 to 65535)",
             "5:28: virtual_server takes an address and a port; unexpected 'tcp'",
             "7:16: 'www.example.com' is not an IPv4 or IPv6 address",
-            "9:16: virtual_server group: virtual_server_group is a keepalived section that afclusterd does not support",
             "11:1: virtual_server 10.0.0.1:80 needs protocol TCP, UDP or SCTP (keepalived would report an error and use UDP)",
             "15:16: virtual_server 10.0.0.2:0: port 0 (every port) is only valid for a persistent service",
             "22:3: ops (one-packet scheduling) needs protocol UDP or a fwmark service",
@@ -1372,18 +1370,11 @@ fn keepalived_inhibit_and_virtualhost_samples() {
 fn keepalived_ipv6_sample() {
     sample_errors(
         "keepalived.conf.IPv6",
-        &[
-            (
-                7,
-                1,
-                "'virtual_server_group' is a keepalived section that afclusterd does not support",
-            ),
-            (
-                24,
-                9,
-                "SMTP_CHECK is a keepalived checker that afclusterd does not support",
-            ),
-        ],
+        &[(
+            24,
+            9,
+            "SMTP_CHECK is a keepalived checker that afclusterd does not support",
+        )],
     );
     let e = part(&sample_part("keepalived.conf.IPv6", 13, 52, &[])).unwrap_err();
     assert_messages(&e.0, &["24:9: SMTP_CHECK is a keepalived checker"]);

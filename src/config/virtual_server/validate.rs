@@ -55,7 +55,7 @@ pub(super) fn virtual_server(
     let sorry_server = sorry_server(&d, sorry_kind, &real_servers, errors, warnings);
     let (quorum, hysteresis) = quorum(&d, st, &real_servers, errors.len() == n_errors, warnings);
 
-    let is_fwmark = matches!(d.address, VsAddress::Fwmark(_));
+    let is_fwmark = matches!(d.address, VsAddress::Fwmark(_) | VsAddress::Group { .. });
     Some(VirtualServer {
         loc: st.keyword.loc.clone(),
         address: d.address,
@@ -180,7 +180,7 @@ fn declared_family(d: &VsDraft, errors: &mut Vec<ConfigError>) -> Option<Family>
             Some(Family::of(addr))
         }
         (VsAddress::Addr { addr, .. }, _) => Some(Family::of(addr)),
-        (VsAddress::Fwmark(_), f) => f.map(|(f, _)| f),
+        (VsAddress::Fwmark(_) | VsAddress::Group { .. }, f) => f.map(|(f, _)| f),
     }
 }
 
@@ -353,6 +353,14 @@ fn ha_suspend(d: &VsDraft, warnings: &mut Vec<ConfigError>) -> bool {
             ));
             false
         }
+        Some(s) if matches!(d.address, VsAddress::Group { .. }) => {
+            warnings.push(ConfigError::at(
+                &s.keyword.loc,
+                "ha_suspend on a virtual_server group is not supported by afclusterd yet: \
+                 its checkers run whether the addresses are here or not",
+            ));
+            false
+        }
         // The checkers run only while the address is on this machine.
         Some(_) => true,
         None => false,
@@ -512,7 +520,9 @@ fn server_port(
 ) -> u16 {
     let vs_port = match vs {
         VsAddress::Addr { port, .. } => Some(*port),
-        VsAddress::Fwmark(_) => None,
+        // A group's DR and TUN servers take each service's port (the
+        // balancer gives it them, as IPVS would).
+        VsAddress::Fwmark(_) | VsAddress::Group { .. } => None,
     };
     match (kind, vs_port) {
         // NAT may change the port; keepalived fills in the virtual server's

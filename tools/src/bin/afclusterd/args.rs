@@ -50,6 +50,12 @@ pub struct Args {
     #[arg(short = 'I', long)]
     pub dont_release_ipvs: bool,
 
+    /// Read the configuration lines prefixed `@ID` only when ID is this id,
+    /// and those prefixed `@^ID` only when it is not (default: the host
+    /// name up to its first dot, as keepalived)
+    #[arg(short = 'i', long, value_name = "ID")]
+    pub config_id: Option<String>,
+
     /// Pid file; it is also a lock against a second daemon
     #[arg(
         short = 'p',

@@ -151,7 +151,7 @@ impl Checks {
                                 tls,
                             )))
                         }
-                        Checker::CiLinux(_) => continue,
+                        Checker::CiLinux(_) | Checker::File(_) => continue,
                     };
                     noise = splitmix(noise);
                     let fraction = (noise >> 11) as f64 / (1u64 << 53) as f64;
@@ -554,7 +554,7 @@ fn states(b: &Balancer, id: RsId, old: Option<&Old>) -> Vec<Option<State>> {
 }
 
 /// A checker's rule, timing and longest warmup; None for CI-LINUX, which
-/// the reflection drives.
+/// the reflection drives, and FILE_CHECK, which inotify drives (lvs.rs).
 fn rule_of(c: &Checker) -> Option<(Rule, Timing, Duration)> {
     match c {
         Checker::Tcp(t) => Some((
@@ -585,7 +585,7 @@ fn rule_of(c: &Checker) -> Option<(Rule, Timing, Duration)> {
             },
             h.warmup_max(),
         )),
-        Checker::CiLinux(_) => None,
+        Checker::CiLinux(_) | Checker::File(_) => None,
     }
 }
 

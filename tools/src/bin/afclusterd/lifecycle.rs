@@ -49,7 +49,9 @@ impl Lifecycle {
         self.service.reloading();
         self.reloads += 1;
         let path = cx.shared().config_path.clone();
-        match afcluster::config::Config::load(&path) {
+        // The id the daemon started with (-i), not the host name of now.
+        let id = cx.shared().config.config_id.clone();
+        match afcluster::config::Config::load_as(&path, id.as_deref()) {
             Ok(new) => {
                 for w in &new.warnings {
                     warn!("{w}");

@@ -1,5 +1,6 @@
 //! The daemon's IPVS side: the balancer (`Shared::balancer`) fed by the
 //! CI-LINUX checker, read from the reflection when it changes (no polling),
+//! by FILE_CHECK, read from its files when inotify says (`file_checks`),
 //! and by the other checkers' verdicts; keepalived's notify and quorum
 //! scripts; and what IPVS should hold, handed to the IPVS thread.
 //!
@@ -19,6 +20,7 @@ use afcluster::{NodeState, Reflection};
 use log::{error, info, warn};
 
 use crate::core::{Cx, Exit, Latency, Message, Shared, Subsystem, Verdict, Wake};
+use crate::file_checks::{self, FileChecks};
 use crate::ipvs_worker::{self, Backend, Cause, Job, Report, Worker};
 use crate::scripts::command;
 
@@ -40,6 +42,7 @@ pub struct Lvs {
     /// Scripts running, by key: what they are for.
     scripts: HashMap<u64, String>,
     next_script: u64,
+    files: FileChecks,
 }
 
 impl Lvs {
@@ -66,6 +69,7 @@ impl Lvs {
             check_reaction: Latency::default(),
             scripts: HashMap::new(),
             next_script: 0,
+            files: FileChecks::default(),
         }
     }
 
@@ -145,7 +149,7 @@ fn scripts_of(b: &Balancer, ts: &[Transition]) -> Vec<(Script, String)> {
                 };
                 info!(
                     "virtual server {}: real server {} {}",
-                    b.service(id.vs).key,
+                    b.label(id.vs),
                     rs.addr,
                     if alive { "up" } else { "down" }
                 );
@@ -159,7 +163,7 @@ fn scripts_of(b: &Balancer, ts: &[Transition]) -> Vec<(Script, String)> {
                 let script = if up { &v.quorum_up } else { &v.quorum_down };
                 warn!(
                     "virtual server {}: quorum {}",
-                    b.service(vs).key,
+                    b.label(vs),
                     if up { "gained" } else { "lost" }
                 );
                 if let Some(s) = script {
@@ -263,11 +267,30 @@ impl Subsystem for Lvs {
             }
             Err(e) => error!("cannot start the IPVS thread: {e}; IPVS is not updated"),
         }
+        // The files are read before the services start, as keepalived
+        // does: a server its file holds down is never added, and what
+        // quorum it starts with counts the files' weights.
+        let config = cx.shared().config.clone();
+        self.files = FileChecks::start(cx, &config);
         let sh = cx.shared_mut();
+        self.files.apply(&mut sh.balancer);
         let mut ts = sh.balancer.initial_transitions();
         ts.extend(ci_linux(&mut sh.balancer, &sh.reflection));
         self.transitions(cx, &ts);
         self.want(cx, Vec::new(), Cause::Config);
+    }
+
+    fn ready(&mut self, cx: &mut Cx, key: u64, _ev: &mio::event::Event) {
+        if key != file_checks::INOTIFY_KEY || !self.files.ready() {
+            return;
+        }
+        let at = Instant::now();
+        let (ts, moved) = self.files.apply(&mut cx.shared_mut().balancer);
+        if ts.is_empty() && !moved {
+            return;
+        }
+        self.transitions(cx, &ts);
+        self.want(cx, Vec::new(), Cause::Check(at));
     }
 
     fn woken(&mut self, _cx: &mut Cx, _key: u64) {
@@ -317,15 +340,16 @@ impl Subsystem for Lvs {
             Message::Reload(config) => {
                 // cleanup_on_stop stays as started: -I outlives reloads.
                 let sh = cx.shared_mut();
-                let before: Vec<ServiceKey> = (0..sh.balancer.config().len())
-                    .map(|vs| sh.balancer.service(vs).key)
-                    .collect();
+                let before: Vec<ServiceKey> = sh.balancer.keys();
                 let (b, mut ts) = sh.balancer.reconfigured(config.virtual_servers.clone());
                 sh.balancer = b;
                 ts.extend(ci_linux(&mut sh.balancer, &sh.reflection));
+                self.files.stop(cx);
+                self.files = FileChecks::start(cx, config);
+                let sh = cx.shared_mut();
+                ts.extend(self.files.apply(&mut sh.balancer).0);
                 let b = &sh.balancer;
-                let now: Vec<ServiceKey> =
-                    (0..b.config().len()).map(|vs| b.service(vs).key).collect();
+                let now: Vec<ServiceKey> = b.keys();
                 let remove = before.into_iter().filter(|k| !now.contains(k)).collect();
                 self.transitions(cx, &ts);
                 self.send(Job::Reconnect);
@@ -353,7 +377,7 @@ impl Subsystem for Lvs {
             .iter()
             .enumerate()
             .map(|(vi, vs)| VsStatus {
-                service: b.service(vi).key.to_string(),
+                service: b.label(vi),
                 quorum: b.quorum_up(vi),
                 real_servers: vs
                     .real_servers
@@ -365,7 +389,7 @@ impl Subsystem for Lvs {
                             addr: rs.addr,
                             port: rs.port,
                             alive: b.alive(id),
-                            weight: b.weight(id),
+                            weight: b.effective_weight(id),
                         }
                     })
                     .collect(),
@@ -376,6 +400,7 @@ impl Subsystem for Lvs {
 
     /// keepalived's omega, then remove what we added unless told to keep it.
     fn stop(&mut self, cx: &mut Cx) {
+        self.files.stop(cx);
         let b = cx.shared().balancer.clone();
         // At shutdown every service is about to lose its servers: with
         // omega, notify_down runs for the live ones IPVS holds, and
@@ -399,7 +424,7 @@ impl Subsystem for Lvs {
             }
         }
         let remove = if self.cleanup_on_stop {
-            (0..b.config().len()).map(|vs| b.service(vs).key).collect()
+            b.keys()
         } else {
             Vec::new()
         };

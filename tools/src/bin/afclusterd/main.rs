@@ -7,6 +7,7 @@ mod control_server;
 mod core;
 mod daemon;
 mod daemonize;
+mod file_checks;
 mod ipvs_worker;
 mod lifecycle;
 mod logging;
@@ -17,6 +18,7 @@ mod reflection;
 mod scripts;
 mod service;
 mod state_dump;
+mod track_files;
 mod vrrp;
 
 use std::path::{Path, PathBuf};
@@ -124,12 +126,18 @@ fn load_config(args: &Args) -> Result<(Config, PathBuf), String> {
         Some(p) => (p.clone(), true),
         None => (PathBuf::from(config::DEFAULT_PATH), false),
     };
+    let id = args
+        .config_id
+        .clone()
+        .or_else(config::parse::default_config_id);
     if !named && !path.exists() {
-        return Ok((Config::defaults(&path), path));
+        let mut c = Config::defaults(&path);
+        c.config_id = id;
+        return Ok((c, path));
     }
     // Absolute, so that SIGHUP finds it after the chdir to /.
     let path = std::path::absolute(&path).unwrap_or(path);
-    match afcluster::config::Config::load(&path) {
+    match afcluster::config::Config::load_as(&path, id.as_deref()) {
         Ok(c) => Ok((c, path)),
         Err(e) => Err(format!(
             "{e}\nafclusterd: configuration {} is invalid ({} error{})",

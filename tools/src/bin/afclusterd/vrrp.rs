@@ -11,7 +11,7 @@
 //!
 //! The parts: `router` (one instance: state machine, configuration,
 //! counters), `groups` (vrrp_sync_groups), `track_scripts` (vrrp_script
-//! runs) and `track_files` (inotify), `socket` (the raw sockets),
+//! runs) and `crate::track_files` (inotify, shared with FILE_CHECK), `socket` (the raw sockets),
 //! `announcer` (ARP and NA frames), `netops` (the thread).
 
 mod announcer;
@@ -20,7 +20,6 @@ mod netops;
 mod router;
 mod socket;
 mod statics;
-mod track_files;
 mod track_scripts;
 mod vmac;
 
@@ -49,11 +48,11 @@ use mio::{Interest, Token};
 
 use crate::core::{Cx, Exit, Message, Shared, Subsystem, TimerId};
 use crate::scripts::command;
+use crate::track_files::{self, TrackFiles};
 use groups::Group;
 use netops::{Job, Report, Worker};
 use router::{notify_state, Iface, Router, Tracked};
 use socket::{Frame, VrrpSocket};
-use track_files::{TrackFiles, INOTIFY_KEY};
 use track_scripts::TrackScripts;
 use vmac::Vmacs;
 
@@ -69,6 +68,8 @@ const SOCKET_BATCH: usize = 64;
 const SOCK_KEY: u64 = 1 << 40;
 /// The link monitor's readiness.
 const LINK_KEY: u64 = u64::MAX;
+/// The track_files' inotify descriptor.
+const INOTIFY_KEY: u64 = u64::MAX - 1;
 
 /// keepalived runs notify scripts without a limit (STOP: 1 s); a script
 /// stuck for this long is killed.
@@ -219,6 +220,9 @@ impl Vrrp {
     /// Resolve, open and start every instance of `config`; `reload`: it
     /// replaces a running one.
     fn configure(&mut self, cx: &mut Cx, config: &Config, reload: bool) {
+        // Every track_file's init_file, VRRP's or FILE_CHECK's, before
+        // either reads them (FILE_CHECK's subsystem comes later).
+        track_files::initialise_all(&config.track_files, reload);
         let syncd = config.global.vrrp.lvs_sync_daemon.as_ref().map(|l| {
             let mut d = SyncDaemon::new(SyncState::Backup, &l.interface, u32::from(l.sync_id));
             d.maxlen = l.maxlen;
@@ -385,7 +389,7 @@ impl Vrrp {
             }
             self.groups.push(group);
         }
-        self.start_trackers(cx, config, reload);
+        self.start_trackers(cx, config);
         let assessed = self.assess(cx);
         // Every priority first, so that a sync group's move reaches
         // members already up to date.
@@ -536,7 +540,7 @@ impl Vrrp {
 
     /// Run the vrrp_scripts and watch the track_files that some instance
     /// tracks (on a reload, unchanged scripts keep their health).
-    fn start_trackers(&mut self, cx: &mut Cx, config: &Config, reload: bool) {
+    fn start_trackers(&mut self, cx: &mut Cx, config: &Config) {
         let routers = &self.routers;
         let earlier = std::mem::take(&mut self.scripts_tracked);
         self.scripts_tracked = TrackScripts::start(
@@ -550,16 +554,12 @@ impl Vrrp {
             Some(earlier),
         );
         self.files_tracked.stop(cx);
-        self.files_tracked = TrackFiles::start(
-            cx,
-            &config.track_files,
-            |name| {
+        self.files_tracked =
+            TrackFiles::start(cx, INOTIFY_KEY, "VRRP", &config.track_files, |name| {
                 routers
                     .iter()
                     .any(|r| r.tracks.files.iter().any(|t| t.file == name))
-            },
-            reload,
-        );
+            });
     }
 
     /// Leave INIT.

@@ -3,6 +3,10 @@
 //! watches it: written and closed, moved in, moved away or deleted — the
 //! last two count as 0), read on the loop when the kernel says so. No
 //! polling.
+//!
+//! Shared by VRRP (track_file in instances and sync groups) and the
+//! checkers (FILE_CHECK): each opens its own watcher for the files it
+//! uses, as keepalived's VRRP and checker processes each do.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -22,9 +26,6 @@ use rustix::fs::inotify::{self, CreateFlags, ReadFlags, WatchFlags};
 
 use crate::core::Cx;
 
-/// The inotify descriptor's readiness key.
-pub const INOTIFY_KEY: u64 = u64::MAX - 1;
-
 struct Watched {
     name: String,
     path: PathBuf,
@@ -35,6 +36,8 @@ struct Watched {
 
 #[derive(Default)]
 pub struct TrackFiles {
+    /// Who watches, for the log ("VRRP", "FILE_CHECK").
+    who: &'static str,
     inotify: Option<(OwnedFd, Token)>,
     files: Vec<Watched>,
     /// By name, as the instances read it. A file that cannot be watched
@@ -42,23 +45,31 @@ pub struct TrackFiles {
     pub values: HashMap<String, i64>,
 }
 
+/// keepalived writes `init_file` as it reads the configuration, used or
+/// not: every definition's, unless `reload` (it never overwrites one on
+/// reload). Done once per configuration, by VRRP, before anyone reads.
+pub fn initialise_all(defs: &[TrackedFile], reload: bool) {
+    for d in defs {
+        if let Some(init) = d.init {
+            initialise(d, init.value, init.overwrite, reload);
+        }
+    }
+}
+
 impl TrackFiles {
-    /// Watch the files `used` names; `init_file` writes them first unless
-    /// `reload` (keepalived never overwrites one on reload).
+    /// Watch the files `used` names, the inotify descriptor registered
+    /// with `key`; `who` names the watcher in the log.
     pub fn start(
         cx: &mut Cx,
+        key: u64,
+        who: &'static str,
         defs: &[TrackedFile],
         used: impl Fn(&str) -> bool,
-        reload: bool,
     ) -> TrackFiles {
-        let mut out = TrackFiles::default();
-        // keepalived writes init_file as it reads the configuration, used
-        // or not.
-        for d in defs {
-            if let Some(init) = d.init {
-                initialise(d, init.value, init.overwrite, reload);
-            }
-        }
+        let mut out = TrackFiles {
+            who,
+            ..TrackFiles::default()
+        };
         let defs: Vec<&TrackedFile> = defs.iter().filter(|d| used(&d.name)).collect();
         if defs.is_empty() {
             return out;
@@ -66,7 +77,7 @@ impl TrackFiles {
         let fd = match inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK) {
             Ok(fd) => fd,
             Err(e) => {
-                warn!("VRRP: cannot watch the track_files (inotify: {e}): they are not tracked");
+                warn!("{who}: cannot watch the track_files (inotify: {e}): they are not tracked");
                 return out;
             }
         };
@@ -100,10 +111,10 @@ impl TrackFiles {
             }
         }
         let raw = fd.as_raw_fd();
-        match cx.register(&mut SourceFd(&raw), INOTIFY_KEY, Interest::READABLE) {
+        match cx.register(&mut SourceFd(&raw), key, Interest::READABLE) {
             Ok(t) => out.inotify = Some((fd, t)),
             Err(e) => {
-                warn!("VRRP: cannot watch the track_files: {e}");
+                warn!("{who}: cannot watch the track_files: {e}");
                 out.values.clear();
                 out.files.clear();
             }
@@ -126,7 +137,7 @@ impl TrackFiles {
                 Err(rustix::io::Errno::AGAIN) => break,
                 Err(rustix::io::Errno::INTR) => continue,
                 Err(e) => {
-                    warn!("VRRP: reading the track_files' changes: {e}");
+                    warn!("{}: reading the track_files' changes: {e}", self.who);
                     break;
                 }
             };
