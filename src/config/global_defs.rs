@@ -290,29 +290,33 @@ pub(crate) fn script(w: &Word) -> Result<Script, ConfigError> {
     if in_word {
         argv.push(cur);
     }
-    let Some(program) = argv.first() else {
+    let Some(program) = argv.first_mut() else {
         return Err(ConfigError::at(&w.loc, "empty script"));
     };
-    if !program.starts_with('/') {
-        return Err(ConfigError::at(
-            &w.loc,
-            format!("script '{program}' must be given by its absolute path"),
-        ));
-    }
-    match std::fs::metadata(program) {
-        Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => {}
-        Ok(_) => {
-            return Err(ConfigError::at(
-                &w.loc,
-                format!("script '{program}' is not an executable file"),
-            ))
+    // keepalived finds a bare name on PATH; whether the script can run is
+    // checked once the whole file is read (script_check).
+    if !program.contains('/') {
+        if let Some(found) = on_path(program) {
+            *program = found;
         }
-        Err(e) => return Err(ConfigError::at(&w.loc, format!("script '{program}': {e}"))),
     }
     Ok(Script {
         argv,
         loc: w.loc.clone(),
     })
+}
+
+/// `name` on PATH (keepalived's default path when none is set), as
+/// execvp would find it.
+fn on_path(name: &str) -> Option<String> {
+    let path = std::env::var("PATH")
+        .unwrap_or_else(|_| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+    path.split(':')
+        .filter(|d| !d.is_empty())
+        .map(|d| format!("{d}/{name}"))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
 }
 
 #[cfg(test)]
@@ -358,11 +362,10 @@ mod tests {
         )
         .unwrap_err();
         let text = e.to_string();
+        // Scripts that cannot run only warn (see script_check).
         for want in [
             "t.conf:2:3: router_id needs a value",
             "t.conf:3:23: '999' is not an octal file mode",
-            "t.conf:4:15: script 'relative.sh' must be given by its absolute path",
-            "t.conf:5:15: script '/nonexistent/x': No such file",
             "t.conf:6:23: 'soon' is not a number of seconds",
             "t.conf:7:18: 'run/x' must be an absolute path",
             "t.conf:8:15: router_id takes one value; unexpected 'b'",
@@ -370,7 +373,7 @@ mod tests {
         ] {
             assert!(text.contains(want), "missing {want:?} in:\n{text}");
         }
-        assert_eq!(e.0.len(), 8, "{text}");
+        assert_eq!(e.0.len(), 6, "{text}");
     }
 
     #[test]
@@ -444,8 +447,31 @@ mod tests {
     }
 
     #[test]
-    fn a_directory_is_not_a_script() {
-        let e = load("global_defs {\n notify_node /tmp\n}\n").unwrap_err();
-        assert!(e.to_string().contains("is not an executable file"), "{e}");
+    fn a_script_that_cannot_run_is_disabled_with_a_warning() {
+        for (script, why) in [
+            ("/tmp", "'/tmp' is not an executable file"),
+            ("/nonexistent/x", "'/nonexistent/x': No such file"),
+            (
+                "relative-not-on-path.sh",
+                "'relative-not-on-path.sh': No such file",
+            ),
+        ] {
+            let c = load(&format!("global_defs {{\n notify_node {script}\n}}\n")).unwrap();
+            assert!(c.global.notify_node.is_none());
+            let w: Vec<String> = c.warnings.iter().map(|w| w.to_string()).collect();
+            assert!(
+                w.iter()
+                    .any(|w| w.contains(&format!("t.conf:2:14: notify_node {why}"))
+                        && w.contains("disabled, as keepalived does")),
+                "{w:?}"
+            );
+        }
+        // A bare name is found on PATH, as keepalived finds it.
+        let c = load("global_defs {\n notify_node \"true x\"\n}\n").unwrap();
+        let argv = &c.global.notify_node.as_ref().expect("found").argv;
+        assert!(
+            argv[0].ends_with("/true") && argv[0].starts_with('/'),
+            "{argv:?}"
+        );
     }
 }

@@ -8,6 +8,7 @@ pub mod route;
 pub mod rule;
 #[cfg(test)]
 mod samples_tests;
+mod script_check;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod track;
@@ -249,6 +250,7 @@ impl Config {
             &mut errors,
             &mut warnings,
         );
+        script_check::disable_unusable(&mut global, &mut virtual_servers, &mut vrrp, &mut warnings);
         rule::assign_priorities(
             statics
                 .rules
