@@ -1,5 +1,6 @@
 //! The health checkers of a `real_server { ... }`: keepalived's TCP_CHECK
-//! and MISC_CHECK, and CI-LINUX.
+//! and MISC_CHECK, PING_CHECK, UDP_CHECK, DNS_CHECK and SMTP_CHECK (one
+//! file each under checker/), and CI-LINUX.
 //!
 //! CI-LINUX is keepalived's own checker of 2002 (0.6.1 to 1.1.5): a bare
 //! `CI-LINUX` line in a real_server, the server being up while the cluster
@@ -18,6 +19,18 @@ use super::global_defs::{script, Script};
 use super::parse::{ConfigError, Location, Statement, Word};
 use super::words::{self, MICROSECOND};
 
+mod dns;
+mod ping;
+mod probe;
+mod smtp;
+mod udp;
+
+pub use dns::DnsCheck;
+pub use ping::PingCheck;
+pub use probe::Probe;
+pub use smtp::SmtpCheck;
+pub use udp::{ReplyPattern, UdpCheck};
+
 /// One health checker of a real server. A real server is up when all its
 /// checkers pass and goes down on the first failing one.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +38,10 @@ pub enum Checker {
     CiLinux(CiLinuxCheck),
     Tcp(TcpCheck),
     Misc(MiscCheck),
+    Ping(PingCheck),
+    Udp(UdpCheck),
+    Dns(DnsCheck),
+    Smtp(SmtpCheck),
 }
 
 /// The real server is up while its cluster node is up.
@@ -102,6 +119,16 @@ impl Checker {
             (Checker::Misc(a), Checker::Misc(b)) => {
                 a.dynamic == b.dynamic && a.path.argv == b.path.argv
             }
+            // check_ping.c and check_udp.c compare the connection only
+            // (a changed UDP payload continues the check).
+            (Checker::Ping(a), Checker::Ping(b)) => a.probe.same_conn(&b.probe),
+            (Checker::Udp(a), Checker::Udp(b)) => a.probe.same_conn(&b.probe),
+            (Checker::Dns(a), Checker::Dns(b)) => {
+                a.probe.same_conn(&b.probe) && a.qtype == b.qtype && a.name == b.name
+            }
+            (Checker::Smtp(a), Checker::Smtp(b)) => {
+                a.probe.same_conn(&b.probe) && a.helo_name == b.helo_name
+            }
             _ => false,
         }
     }
@@ -122,16 +149,7 @@ impl MiscCheck {
 }
 
 /// keepalived's checkers that afclusterd does not implement.
-const UNSUPPORTED: &[&str] = &[
-    "HTTP_GET",
-    "SSL_GET",
-    "SMTP_CHECK",
-    "DNS_CHECK",
-    "UDP_CHECK",
-    "PING_CHECK",
-    "FILE_CHECK",
-    "BFD_CHECK",
-];
+const UNSUPPORTED: &[&str] = &["HTTP_GET", "SSL_GET", "FILE_CHECK", "BFD_CHECK"];
 
 /// keepalived's connect_timeout range: 1 µs to UINT_MAX µs (read_timer in
 /// check_api.c co_timeout_handler and check_parser.c).
@@ -142,7 +160,16 @@ pub(crate) const MAX_TIMER: Duration = Duration::from_secs(100 * 365 * 24 * 3600
 
 /// Whether `kw` is a checker keyword (supported or not) of real_server.
 pub(crate) fn is_checker(kw: &str) -> bool {
-    matches!(kw, "CI-LINUX" | "TCP_CHECK" | "MISC_CHECK") || UNSUPPORTED.contains(&kw)
+    matches!(
+        kw,
+        "CI-LINUX"
+            | "TCP_CHECK"
+            | "MISC_CHECK"
+            | "PING_CHECK"
+            | "UDP_CHECK"
+            | "DNS_CHECK"
+            | "SMTP_CHECK"
+    ) || UNSUPPORTED.contains(&kw)
 }
 
 /// The settings a virtual server, a real server or a checker may set and
@@ -234,6 +261,8 @@ pub(crate) enum Draft {
         dynamic: bool,
         timing: Timing,
     },
+    /// PING_CHECK, UDP_CHECK, DNS_CHECK, SMTP_CHECK.
+    Probe(probe::ProbeDraft),
 }
 
 /// Reads a checker statement (`is_checker` is true for it). None when it
@@ -248,11 +277,21 @@ pub(crate) fn read(
         "CI-LINUX" => ci_linux(st, errors),
         "TCP_CHECK" => tcp(st, errors, warnings),
         "MISC_CHECK" => misc(st, errors, warnings),
+        "PING_CHECK" => ping::read(st, errors, warnings),
+        "UDP_CHECK" => udp::read(st, errors, warnings),
+        "DNS_CHECK" => dns::read(st, errors, warnings),
+        "SMTP_CHECK" => smtp::read(st, errors, warnings),
+        "BFD_CHECK" => Err(ConfigError::at(
+            &st.keyword.loc,
+            "BFD_CHECK is not supported by afclusterd: it follows keepalived's BFD daemon \
+             (bfd_instance), which afclusterd does not have; use PING_CHECK or another checker",
+        )),
         _ => Err(ConfigError::at(
             &st.keyword.loc,
             format!(
                 "{kw} is a keepalived checker that afclusterd does not support \
-                 (supported: TCP_CHECK, MISC_CHECK, CI-LINUX)"
+                 (supported: TCP_CHECK, MISC_CHECK, PING_CHECK, UDP_CHECK, DNS_CHECK, \
+                 SMTP_CHECK, CI-LINUX)"
             ),
         )),
     };
@@ -495,6 +534,14 @@ pub(crate) fn script_word(st: &Statement) -> Result<&Word, ConfigError> {
 }
 
 impl Draft {
+    /// The checkers it stands for: SMTP_CHECK's host blocks make several.
+    pub(crate) fn expand(self) -> Vec<Draft> {
+        match self {
+            Draft::Probe(p) => p.expand().into_iter().map(Draft::Probe).collect(),
+            d => vec![d],
+        }
+    }
+
     /// The checker with what it inherits.
     pub(crate) fn resolve(
         self,
@@ -503,6 +550,7 @@ impl Draft {
     ) -> Option<Checker> {
         match self {
             Draft::CiLinux(c) => Some(Checker::CiLinux(c)),
+            Draft::Probe(p) => p.resolve(from, errors),
             Draft::Tcp {
                 loc,
                 connect_ip,

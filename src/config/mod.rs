@@ -21,7 +21,10 @@ mod words;
 
 use std::path::{Path, PathBuf};
 
-pub use checker::{Checker, CiLinuxCheck, MiscCheck, TcpCheck};
+pub use checker::{
+    Checker, CiLinuxCheck, DnsCheck, MiscCheck, PingCheck, Probe, ReplyPattern, SmtpCheck,
+    TcpCheck, UdpCheck,
+};
 pub use global_defs::{GlobalDefs, Script};
 pub use parse::{ConfigError, Location, Statement, Word};
 pub use route::Route;

@@ -706,16 +706,7 @@ fn keepalived_checkers_afclusterd_lacks_are_clear_errors() {
         "  protocol TCP",
         "  real_server 10.0.0.2 80 {",
     ];
-    let names = [
-        "HTTP_GET",
-        "SSL_GET",
-        "SMTP_CHECK",
-        "DNS_CHECK",
-        "UDP_CHECK",
-        "PING_CHECK",
-        "FILE_CHECK",
-        "BFD_CHECK",
-    ];
+    let names = ["HTTP_GET", "SSL_GET", "FILE_CHECK"];
     let blocks: Vec<String> = names.iter().map(|n| format!("    {n} {{ x }}")).collect();
     lines.extend(blocks.iter().map(String::as_str));
     lines.extend(["  }", "}"]);
@@ -725,7 +716,8 @@ fn keepalived_checkers_afclusterd_lacks_are_clear_errors() {
         .map(|(i, n)| {
             format!(
                 "{}:5: {n} is a keepalived checker that afclusterd does not support \
-                 (supported: TCP_CHECK, MISC_CHECK, CI-LINUX)",
+                 (supported: TCP_CHECK, MISC_CHECK, PING_CHECK, UDP_CHECK, DNS_CHECK, \
+                 SMTP_CHECK, CI-LINUX)",
                 i + 4
             )
         })
@@ -1384,22 +1376,13 @@ fn keepalived_inhibit_and_virtualhost_samples() {
 fn keepalived_ipv6_sample() {
     sample_errors(
         "keepalived.conf.IPv6",
-        &[
-            (
-                7,
-                1,
-                "'virtual_server_group' is a keepalived section that afclusterd does not support",
-            ),
-            (
-                24,
-                9,
-                "SMTP_CHECK is a keepalived checker that afclusterd does not support",
-            ),
-        ],
+        &[(
+            7,
+            1,
+            "'virtual_server_group' is a keepalived section that afclusterd does not support",
+        )],
     );
-    let e = part(&sample_part("keepalived.conf.IPv6", 13, 52, &[])).unwrap_err();
-    assert_messages(&e.0, &["24:9: SMTP_CHECK is a keepalived checker"]);
-    let c = part(&sample_part("keepalived.conf.IPv6", 13, 52, &[(24, 34)])).unwrap();
+    let c = part(&sample_part("keepalived.conf.IPv6", 13, 52, &[])).unwrap();
     let vs = &c.virtual_servers[0];
     assert_eq!(vs.family(), Family::Inet6);
     assert_eq!(
@@ -1420,8 +1403,6 @@ fn keepalived_ipv6_sample() {
 #[test]
 fn keepalived_samples_with_other_checkers_fail_clearly() {
     for (name, line, col, checker) in [
-        ("keepalived.conf.UDP_CHECK", 23, 9, "UDP_CHECK"),
-        ("keepalived.conf.PING_CHECK", 23, 2, "PING_CHECK"),
         ("keepalived.conf.HTTP_GET.port", 22, 9, "SSL_GET"),
         ("keepalived.conf.status_code", 23, 9, "SSL_GET"),
     ] {
