@@ -1,4 +1,6 @@
-//! TCP_CHECK and MISC_CHECK, with keepalived 2.2.7's timing (the rules
+//! TCP_CHECK, MISC_CHECK, PING_CHECK, UDP_CHECK, DNS_CHECK and SMTP_CHECK
+//! (the last four in [`probe`] and a file each), with keepalived 2.2.7's
+//! timing (the rules
 //! are in [`schedule`]): a check every `delay_loop` (the first after the
 //! bootstrap delay and a random part of `warmup`, so that checks spread
 //! out); a server goes down only after `retry` further failed attempts
@@ -25,8 +27,13 @@ use socket2::{Domain, Socket, Type};
 use crate::core::{Cx, Exit, Message, Subsystem, TimerId, Verdict};
 use crate::scripts::command;
 
+mod dns;
 mod local_addrs;
+mod ping;
+mod probe;
 mod schedule;
+mod smtp;
+mod udp;
 #[cfg(test)]
 mod tests;
 
@@ -39,11 +46,13 @@ const LOCAL_ADDRS_KEY: u64 = u64::MAX;
 enum Kind {
     Tcp { target: SocketAddr, cfg: TcpCheck },
     Misc(MiscCheck),
+    Probe(Rc<probe::Spec>),
 }
 
 enum Running {
     Tcp(TcpStream, Token),
     Misc(u32),
+    Probe(probe::Run),
 }
 
 struct Check {
@@ -120,7 +129,7 @@ impl Checks {
                 let id = RsId { vs: vi, rs: ri };
                 let states = states(b, id, (!fresh).then_some(&old));
                 for ((ci, c), state) in rs.checkers.iter().enumerate().zip(states) {
-                    let (Some(state), Some((rule, timing, warmup))) = (state, rule_of(c)) else {
+                    let (Some(mut state), Some((rule, timing, warmup))) = (state, rule_of(c)) else {
                         continue;
                     };
                     let kind = match c {
@@ -133,6 +142,17 @@ impl Checks {
                             }
                         }
                         Checker::Misc(m) => Kind::Misc(m.clone()),
+                        Checker::Ping(_) | Checker::Udp(_) | Checker::Dns(_) | Checker::Smtp(_) => {
+                            let Some(spec) = probe::Spec::of(c) else {
+                                continue;
+                            };
+                            if let Checker::Smtp(_) = c {
+                                // smtp_start_check_thread: each first run
+                                // starts its count from 0.
+                                state.failures = 0;
+                            }
+                            Kind::Probe(Rc::new(spec))
+                        }
                         Checker::CiLinux(_) => continue,
                     };
                     noise = splitmix(noise);
@@ -259,6 +279,18 @@ impl Checks {
                     }
                 }
             }
+            Kind::Probe(spec) => match spec.start(cx, key) {
+                Ok(run) => {
+                    if let Some(timer) = c.timer {
+                        cx.arm_in(timer, spec.probe().connect_timeout);
+                    }
+                    c.running = Some(Running::Probe(run));
+                }
+                Err(why) => {
+                    debug!("{} {}: {why}", spec.name(), spec.probe().target);
+                    self.finish(cx, i, false, None);
+                }
+            },
         }
     }
 
@@ -269,6 +301,7 @@ impl Checks {
         match c.running.take() {
             Some(Running::Tcp(mut s, t)) => cx.deregister(&mut s, t),
             Some(Running::Misc(pid)) => cx.kill(pid),
+            Some(Running::Probe(r)) => r.close(cx),
             None => {}
         }
         let dynamic = matches!(&c.kind, Kind::Misc(m) if m.dynamic);
@@ -312,6 +345,7 @@ impl Checks {
             match c.running.take() {
                 Some(Running::Tcp(mut s, t)) => cx.deregister(&mut s, t),
                 Some(Running::Misc(pid)) => cx.kill(pid),
+                Some(Running::Probe(r)) => r.close(cx),
                 None => {}
             }
             if let Some(t) = c.timer.take() {
@@ -336,17 +370,26 @@ impl Subsystem for Checks {
         let Some(i) = self.index(key) else {
             return;
         };
-        if self.checks[i].running.is_some() {
+        if let Some(running) = &self.checks[i].running {
+            // UDP_CHECK without require_reply: silence passes.
+            let ok = match running {
+                Running::Probe(r) => {
+                    debug!("{}: {}", r.describe(), r.waiting_for());
+                    r.timeout_passes()
+                }
+                _ => false,
+            };
             debug!("check {i} timed out");
-            self.finish(cx, i, false, None);
+            self.finish(cx, i, ok, None);
         } else {
             self.launch(cx, i);
         }
         self.publish(cx);
     }
 
-    /// A TCP check's socket is writable: connected, or refused.
-    fn ready(&mut self, cx: &mut Cx, key: u64, _ev: &mio::event::Event) {
+    /// A TCP check's socket is writable (connected, or refused), or a
+    /// probe's socket is ready.
+    fn ready(&mut self, cx: &mut Cx, key: u64, ev: &mio::event::Event) {
         if key == LOCAL_ADDRS_KEY {
             // Checks look at the addresses at their next turn.
             if let Some(l) = &mut self.local {
@@ -357,8 +400,25 @@ impl Subsystem for Checks {
         let Some(i) = self.index(key) else {
             return;
         };
-        let Some(Running::Tcp(s, _)) = &self.checks[i].running else {
-            return;
+        let s = match &mut self.checks[i].running {
+            Some(Running::Tcp(s, _)) => s,
+            Some(Running::Probe(r)) => {
+                match r.ready(ev) {
+                    probe::Progress::Wait => {}
+                    probe::Progress::Step(d) => {
+                        if let Some(t) = self.checks[i].timer {
+                            cx.arm_in(t, d);
+                        }
+                    }
+                    probe::Progress::Done(ok, why) => {
+                        debug!("{}: {why}", r.describe());
+                        self.finish(cx, i, ok, None);
+                        self.publish(cx);
+                    }
+                }
+                return;
+            }
+            _ => return,
         };
         let ok = match s.take_error() {
             Ok(None) => s.peer_addr().is_ok(),
@@ -483,6 +543,24 @@ fn rule_of(c: &Checker) -> Option<(Rule, Timing, Duration)> {
             },
             m.warmup_max(),
         )),
+        Checker::Ping(_) | Checker::Udp(_) | Checker::Dns(_) | Checker::Smtp(_) => {
+            let (p, rule) = match c {
+                Checker::Ping(p) => (&p.probe, Rule::Udp),
+                Checker::Udp(u) => (&u.probe, Rule::Udp),
+                Checker::Dns(d) => (&d.probe, Rule::Dns),
+                Checker::Smtp(s) => (&s.probe, Rule::Tcp),
+                _ => return None,
+            };
+            Some((
+                rule,
+                Timing {
+                    delay_loop: p.delay_loop,
+                    retry: p.retry,
+                    delay_before_retry: p.delay_before_retry,
+                },
+                p.warmup_max(),
+            ))
+        }
         Checker::CiLinux(_) => None,
     }
 }
