@@ -25,7 +25,7 @@ mod probe;
 mod smtp;
 mod udp;
 
-pub use dns::DnsCheck;
+pub use dns::{DnsCheck, TYPES as DNS_TYPES};
 pub use ping::PingCheck;
 pub use probe::Probe;
 pub use smtp::SmtpCheck;

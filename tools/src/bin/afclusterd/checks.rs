@@ -33,9 +33,9 @@ mod ping;
 mod probe;
 mod schedule;
 mod smtp;
-mod udp;
 #[cfg(test)]
 mod tests;
+mod udp;
 
 use local_addrs::LocalAddrs;
 use schedule::{Rule, State, Timing};
@@ -129,7 +129,8 @@ impl Checks {
                 let id = RsId { vs: vi, rs: ri };
                 let states = states(b, id, (!fresh).then_some(&old));
                 for ((ci, c), state) in rs.checkers.iter().enumerate().zip(states) {
-                    let (Some(mut state), Some((rule, timing, warmup))) = (state, rule_of(c)) else {
+                    let (Some(mut state), Some((rule, timing, warmup))) = (state, rule_of(c))
+                    else {
                         continue;
                     };
                     let kind = match c {

@@ -72,9 +72,14 @@ pub fn checksum(b: &[u8]) -> u16 {
 /// What a received packet is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Packet {
-    EchoReply { id: u16, seq: u16 },
+    EchoReply {
+        id: u16,
+        seq: u16,
+    },
     /// Another ICMP message (keepalived: "Got ICMP packet with type").
-    Other { icmp_type: u8 },
+    Other {
+        icmp_type: u8,
+    },
     /// Too short or not ICMP.
     Malformed,
 }

@@ -148,7 +148,10 @@ impl Attempt {
             match s.take_error() {
                 Ok(None) => {}
                 Ok(Some(e)) | Err(e) => {
-                    return Progress::Done(false, format!("error connecting to {}: {e}", self.target))
+                    return Progress::Done(
+                        false,
+                        format!("error connecting to {}: {e}", self.target),
+                    )
                 }
             }
             if s.peer_addr().is_err() {

@@ -88,7 +88,9 @@ fn queued_errors(s: &Socket) -> Option<bool> {
         };
         for c in cmsgs {
             let e = match c {
-                ControlMessageOwned::Ipv4RecvErr(e, _) | ControlMessageOwned::Ipv6RecvErr(e, _) => e,
+                ControlMessageOwned::Ipv4RecvErr(e, _) | ControlMessageOwned::Ipv6RecvErr(e, _) => {
+                    e
+                }
                 _ => continue,
             };
             let hit = unreachable(e.ee_origin, e.ee_type);

@@ -175,7 +175,13 @@ fn ping_and_udp_checks_retry_only_while_up() {
     assert_eq!(verdicts, [Some(false)]);
     // A new checker of a reload that starts down (retry_it 0) is not
     // counted: icmp_epilog counts only while up.
-    let (starts, verdicts, s) = run(Rule::Udp, timing(2), State::new_on_reload(false), S, &[false; 2]);
+    let (starts, verdicts, s) = run(
+        Rule::Udp,
+        timing(2),
+        State::new_on_reload(false),
+        S,
+        &[false; 2],
+    );
     assert_eq!((starts, verdicts), (vec![0.0, 11.0], vec![None, None]));
     assert!(!s.up);
 }
@@ -184,11 +190,23 @@ fn ping_and_udp_checks_retry_only_while_up() {
 fn dns_check_counts_before_its_first_result_and_times_from_the_result() {
     // A reload's new checker, down: counted (as MISC_CHECK) since it has
     // not run, then taken down.
-    let (starts, verdicts, s) = run(Rule::Dns, timing(1), State::new_on_reload(false), S, &[false; 3]);
+    let (starts, verdicts, s) = run(
+        Rule::Dns,
+        timing(1),
+        State::new_on_reload(false),
+        S,
+        &[false; 3],
+    );
     assert_eq!(starts, [0.0, 3.0, 14.0]);
     assert_eq!(verdicts, [None, None, None]);
     assert_eq!((s.up, s.failures), (false, 0));
-    let (starts, verdicts, _) = run(Rule::Dns, timing(2), up_and_ran(), S, &[false, false, true, false]);
+    let (starts, verdicts, _) = run(
+        Rule::Dns,
+        timing(2),
+        up_and_ran(),
+        S,
+        &[false, false, true, false],
+    );
     assert_eq!(starts, [0.0, 3.0, 6.0, 17.0]);
     assert_eq!(verdicts, [None; 4]);
     let mut s = State {
