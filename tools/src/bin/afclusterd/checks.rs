@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use afcluster::balancer::{Balancer, RsId};
 use afcluster::config::{Checker, MiscCheck, TcpCheck, VsAddress};
-use log::{debug, info, warn};
+use log::{debug, info, trace, warn};
 use mio::net::TcpStream;
 use mio::{Interest, Token};
 use socket2::{Domain, Socket, Type};
@@ -412,7 +412,11 @@ impl Subsystem for Checks {
                         }
                     }
                     probe::Progress::Done(ok, why) => {
-                        debug!("{}: {why}", r.describe());
+                        if ok {
+                            trace!("{}: {why}", r.describe());
+                        } else {
+                            debug!("{}: {why}", r.describe());
+                        }
                         self.finish(cx, i, ok, None);
                         self.publish(cx);
                     }

@@ -199,7 +199,13 @@ impl Attempt {
                 Err(e) if probe::would_block(&e) => return Progress::Wait,
                 Err(e) => return Progress::Done(false, format!("echo failed: {e}")),
             };
-            match decode(&buf[..n], self.framing, self.v6) {
+            let packet = decode(&buf[..n], self.framing, self.v6);
+            log::trace!(
+                "PING_CHECK: {packet:?} (waiting for id {} seq {})",
+                self.id,
+                self.seq
+            );
+            match packet {
                 Packet::EchoReply { id, seq } if self.matches(id, seq) => {
                     return Progress::Done(true, "echo reply".into())
                 }
