@@ -1,6 +1,6 @@
 //! The health checkers of a `real_server { ... }`: keepalived's TCP_CHECK,
 //! MISC_CHECK, HTTP_GET and SSL_GET (in [`http`]), FILE_CHECK (`file_check`),
-//! and CI-LINUX.
+//! PING_CHECK, UDP_CHECK, DNS_CHECK and SMTP_CHECK (a file each), and CI-LINUX.
 //!
 //! CI-LINUX is keepalived's own checker of 2002 (0.6.1 to 1.1.5): a bare
 //! `CI-LINUX` line in a real_server, the server being up while the cluster
@@ -28,6 +28,17 @@ use super::words::{self, MICROSECOND};
 
 pub mod http;
 pub use http::{BodyRegex, HttpCheck, HttpProtocol, StatusCodes, Url};
+mod dns;
+mod ping;
+mod probe;
+mod smtp;
+mod udp;
+
+pub use dns::{DnsCheck, TYPES as DNS_TYPES};
+pub use ping::PingCheck;
+pub use probe::Probe;
+pub use smtp::SmtpCheck;
+pub use udp::{ReplyPattern, UdpCheck};
 
 /// One health checker of a real server. A real server is up when all its
 /// checkers pass and goes down on the first failing one.
@@ -39,6 +50,10 @@ pub enum Checker {
     /// HTTP_GET, or SSL_GET (`tls`).
     Http(HttpCheck),
     File(FileCheck),
+    Ping(PingCheck),
+    Udp(UdpCheck),
+    Dns(DnsCheck),
+    Smtp(SmtpCheck),
 }
 
 /// The real server is up while its cluster node is up.
@@ -120,6 +135,16 @@ impl Checker {
             (Checker::File(a), Checker::File(b)) => {
                 a.file == b.file && a.weight == b.weight && a.reverse == b.reverse
             }
+            // check_ping.c and check_udp.c compare the connection only
+            // (a changed UDP payload continues the check).
+            (Checker::Ping(a), Checker::Ping(b)) => a.probe.same_conn(&b.probe),
+            (Checker::Udp(a), Checker::Udp(b)) => a.probe.same_conn(&b.probe),
+            (Checker::Dns(a), Checker::Dns(b)) => {
+                a.probe.same_conn(&b.probe) && a.qtype == b.qtype && a.name == b.name
+            }
+            (Checker::Smtp(a), Checker::Smtp(b)) => {
+                a.probe.same_conn(&b.probe) && a.helo_name == b.helo_name
+            }
             _ => false,
         }
     }
@@ -140,13 +165,7 @@ impl MiscCheck {
 }
 
 /// keepalived's checkers that afclusterd does not implement.
-const UNSUPPORTED: &[&str] = &[
-    "SMTP_CHECK",
-    "DNS_CHECK",
-    "UDP_CHECK",
-    "PING_CHECK",
-    "BFD_CHECK",
-];
+const UNSUPPORTED: &[&str] = &["BFD_CHECK"];
 
 /// keepalived's connect_timeout range: 1 µs to UINT_MAX µs (read_timer in
 /// check_api.c co_timeout_handler and check_parser.c).
@@ -159,7 +178,16 @@ pub(crate) const MAX_TIMER: Duration = Duration::from_secs(100 * 365 * 24 * 3600
 pub(crate) fn is_checker(kw: &str) -> bool {
     matches!(
         kw,
-        "CI-LINUX" | "TCP_CHECK" | "MISC_CHECK" | "HTTP_GET" | "SSL_GET" | "FILE_CHECK"
+        "CI-LINUX"
+            | "TCP_CHECK"
+            | "MISC_CHECK"
+            | "HTTP_GET"
+            | "SSL_GET"
+            | "FILE_CHECK"
+            | "PING_CHECK"
+            | "UDP_CHECK"
+            | "DNS_CHECK"
+            | "SMTP_CHECK"
     ) || UNSUPPORTED.contains(&kw)
 }
 
@@ -259,6 +287,8 @@ pub(crate) enum Draft {
     Http(http::HttpDraft),
     /// Its weight is tied to the track_file later (`resolve_file_checks`).
     File(FileCheck),
+    /// PING_CHECK, UDP_CHECK, DNS_CHECK, SMTP_CHECK.
+    Probe(probe::ProbeDraft),
 }
 
 /// Reads a checker statement (`is_checker` is true for it). None when it
@@ -275,11 +305,21 @@ pub(crate) fn read(
         "MISC_CHECK" => misc(st, errors, warnings),
         "HTTP_GET" | "SSL_GET" => http::read(st, errors, warnings).map(|d| d.map(Draft::Http)),
         "FILE_CHECK" => file_check::read(st, errors),
+        "PING_CHECK" => ping::read(st, errors, warnings),
+        "UDP_CHECK" => udp::read(st, errors, warnings),
+        "DNS_CHECK" => dns::read(st, errors, warnings),
+        "SMTP_CHECK" => smtp::read(st, errors, warnings),
+        "BFD_CHECK" => Err(ConfigError::at(
+            &st.keyword.loc,
+            "BFD_CHECK is not supported by afclusterd: it follows keepalived's BFD daemon \
+             (bfd_instance), which afclusterd does not have; use PING_CHECK or another checker",
+        )),
         _ => Err(ConfigError::at(
             &st.keyword.loc,
             format!(
                 "{kw} is a keepalived checker that afclusterd does not support \
-                 (supported: TCP_CHECK, MISC_CHECK, HTTP_GET, SSL_GET, FILE_CHECK, CI-LINUX)"
+                 (supported: TCP_CHECK, MISC_CHECK, HTTP_GET, SSL_GET, FILE_CHECK, PING_CHECK, UDP_CHECK, \
+                 DNS_CHECK, SMTP_CHECK, CI-LINUX)"
             ),
         )),
     };
@@ -522,6 +562,14 @@ pub(crate) fn script_word(st: &Statement) -> Result<&Word, ConfigError> {
 }
 
 impl Draft {
+    /// The checkers it stands for: SMTP_CHECK's host blocks make several.
+    pub(crate) fn expand(self) -> Vec<Draft> {
+        match self {
+            Draft::Probe(p) => p.expand().into_iter().map(Draft::Probe).collect(),
+            d => vec![d],
+        }
+    }
+
     /// The checker with what it inherits.
     pub(crate) fn resolve(
         self,
@@ -532,6 +580,7 @@ impl Draft {
             Draft::CiLinux(c) => Some(Checker::CiLinux(c)),
             Draft::Http(h) => h.resolve(from, errors).map(Checker::Http),
             Draft::File(f) => Some(Checker::File(f)),
+            Draft::Probe(p) => p.resolve(from, errors),
             Draft::Tcp {
                 loc,
                 connect_ip,

@@ -26,7 +26,8 @@ mod words;
 use std::path::{Path, PathBuf};
 
 pub use checker::{
-    Checker, CiLinuxCheck, FileCheck, HttpCheck, HttpProtocol, MiscCheck, TcpCheck, Url,
+    Checker, CiLinuxCheck, DnsCheck, FileCheck, HttpCheck, HttpProtocol, MiscCheck, PingCheck,
+    Probe, ReplyPattern, SmtpCheck, TcpCheck, UdpCheck, Url,
 };
 pub use global_defs::{GlobalDefs, Script};
 pub use parse::{ConfigError, Location, Statement, Word};

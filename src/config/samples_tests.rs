@@ -16,32 +16,16 @@ const TABLE: &[(&str, Option<&str>, Option<&str>)] = &[
     // (sample, -i config id, afclusterd's verdict)
     // keepalived 0.
     ("keepalived.conf.HTTP_GET.port", None, None),
-    // keepalived 0. Its virtual_server_group now reads; needs SMTP_CHECK.
-    (
-        "keepalived.conf.IPv6",
-        None,
-        Some("SMTP_CHECK is a keepalived checker"),
-    ),
-    // keepalived 0. Needs PING_CHECK (later).
-    (
-        "keepalived.conf.PING_CHECK",
-        None,
-        Some("PING_CHECK is a keepalived checker"),
-    ),
-    // keepalived 0. Needs SMTP_CHECK (later).
-    (
-        "keepalived.conf.SMTP_CHECK",
-        None,
-        Some("SMTP_CHECK is a keepalived checker"),
-    ),
+    // keepalived 0.
+    ("keepalived.conf.IPv6", None, None),
+    // keepalived 0.
+    ("keepalived.conf.PING_CHECK", None, None),
+    // keepalived 0.
+    ("keepalived.conf.SMTP_CHECK", None, None),
     // keepalived 5 (AH with state MASTER): the same reason.
     ("keepalived.conf.SSL_GET", None, Some("auth_type AH")),
-    // keepalived 0. Needs UDP_CHECK (later).
-    (
-        "keepalived.conf.UDP_CHECK",
-        None,
-        Some("UDP_CHECK is a keepalived checker"),
-    ),
+    // keepalived 0.
+    ("keepalived.conf.UDP_CHECK", None, None),
     // keepalived 5 without -i (no script left, eth2/eth3 missing); 0 with -i high.
     (
         "keepalived.conf.conditional_conf",

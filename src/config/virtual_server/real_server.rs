@@ -169,6 +169,7 @@ impl<'a> RsDraft<'a> {
         let checkers = self
             .checkers
             .into_iter()
+            .flat_map(Draft::expand)
             .filter_map(|c| c.resolve(&from, errors))
             .collect();
         RealServer {

@@ -1,4 +1,6 @@
-//! TCP_CHECK, MISC_CHECK, HTTP_GET and SSL_GET ([`http`]), with keepalived 2.2.7's timing (the rules
+//! TCP_CHECK, MISC_CHECK, HTTP_GET and SSL_GET ([`http`]), PING_CHECK,
+//! UDP_CHECK, DNS_CHECK and SMTP_CHECK (in [`probe`] and a file each), with
+//! keepalived 2.2.7's timing (the rules
 //! are in [`schedule`]): a check every `delay_loop` (the first after the
 //! bootstrap delay and a random part of `warmup`, so that checks spread
 //! out); a server goes down only after `retry` further failed attempts
@@ -20,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use afcluster::balancer::{Balancer, RsId};
 use afcluster::config::{Checker, MiscCheck, TcpCheck, VsAddress};
-use log::{debug, info, warn};
+use log::{debug, info, trace, warn};
 use mio::net::TcpStream;
 use mio::{Interest, Token};
 use socket2::{Domain, Socket, Type};
@@ -28,11 +30,16 @@ use socket2::{Domain, Socket, Type};
 use crate::core::{Cx, Exit, Message, Subsystem, TimerId, Verdict};
 use crate::scripts::command;
 
+mod dns;
 mod http;
 mod local_addrs;
+mod ping;
+mod probe;
 mod schedule;
+mod smtp;
 #[cfg(test)]
 mod tests;
+mod udp;
 
 use local_addrs::LocalAddrs;
 use schedule::{Rule, State, Timing};
@@ -44,12 +51,14 @@ enum Kind {
     Tcp { target: SocketAddr, cfg: TcpCheck },
     Misc(MiscCheck),
     Http(Box<http::Http>),
+    Probe(Rc<probe::Spec>),
 }
 
 enum Running {
     Tcp(TcpStream, Token),
     Misc(u32),
     Http(Box<http::Exchange>, Token),
+    Probe(probe::Run),
 }
 
 struct Check {
@@ -128,7 +137,8 @@ impl Checks {
                 let id = RsId { vs: vi, rs: ri };
                 let states = states(b, id, (!fresh).then_some(&old));
                 for ((ci, c), state) in rs.checkers.iter().enumerate().zip(states) {
-                    let (Some(state), Some((rule, timing, warmup))) = (state, rule_of(c)) else {
+                    let (Some(mut state), Some((rule, timing, warmup))) = (state, rule_of(c))
+                    else {
                         continue;
                     };
                     let kind = match c {
@@ -150,6 +160,17 @@ impl Checks {
                                 SocketAddr::new(ip, port),
                                 tls,
                             )))
+                        }
+                        Checker::Ping(_) | Checker::Udp(_) | Checker::Dns(_) | Checker::Smtp(_) => {
+                            let Some(spec) = probe::Spec::of(c) else {
+                                continue;
+                            };
+                            if let Checker::Smtp(_) = c {
+                                // smtp_start_check_thread: each first run
+                                // starts its count from 0.
+                                state.failures = 0;
+                            }
+                            Kind::Probe(Rc::new(spec))
                         }
                         Checker::CiLinux(_) | Checker::File(_) => continue,
                     };
@@ -308,6 +329,18 @@ impl Checks {
                     }
                 }
             }
+            Kind::Probe(spec) => match spec.start(cx, key) {
+                Ok(run) => {
+                    if let Some(timer) = c.timer {
+                        cx.arm_in(timer, spec.probe().connect_timeout);
+                    }
+                    c.running = Some(Running::Probe(run));
+                }
+                Err(why) => {
+                    debug!("{} {}: {why}", spec.name(), spec.probe().target);
+                    self.finish(cx, i, false, None);
+                }
+            },
         }
     }
 
@@ -319,6 +352,7 @@ impl Checks {
             Some(Running::Tcp(mut s, t)) => cx.deregister(&mut s, t),
             Some(Running::Misc(pid)) => cx.kill(pid),
             Some(Running::Http(mut ex, t)) => cx.deregister(ex.stream(), t),
+            Some(Running::Probe(r)) => r.close(cx),
             None => {}
         }
         let dynamic = matches!(&c.kind, Kind::Misc(m) if m.dynamic);
@@ -374,6 +408,7 @@ impl Checks {
                 Some(Running::Tcp(mut s, t)) => cx.deregister(&mut s, t),
                 Some(Running::Misc(pid)) => cx.kill(pid),
                 Some(Running::Http(mut ex, t)) => cx.deregister(ex.stream(), t),
+                Some(Running::Probe(r)) => r.close(cx),
                 None => {}
             }
             if let Some(t) = c.timer.take() {
@@ -408,17 +443,26 @@ impl Subsystem for Checks {
             };
             debug!("{}: {what}", h.describe());
         }
-        if self.checks[i].running.is_some() {
+        if let Some(running) = &self.checks[i].running {
+            // UDP_CHECK without require_reply: silence passes.
+            let ok = match running {
+                Running::Probe(r) => {
+                    debug!("{}: {}", r.describe(), r.waiting_for());
+                    r.timeout_passes()
+                }
+                _ => false,
+            };
             debug!("check {i} timed out");
-            self.finish(cx, i, false, None);
+            self.finish(cx, i, ok, None);
         } else {
             self.launch(cx, i);
         }
         self.publish(cx);
     }
 
-    /// A TCP check's socket is writable: connected, or refused.
-    fn ready(&mut self, cx: &mut Cx, key: u64, _ev: &mio::event::Event) {
+    /// A TCP check's socket is writable (connected, or refused), or a
+    /// probe's socket is ready.
+    fn ready(&mut self, cx: &mut Cx, key: u64, ev: &mio::event::Event) {
         if key == LOCAL_ADDRS_KEY {
             // Checks look at the addresses at their next turn.
             if let Some(l) = &mut self.local {
@@ -449,8 +493,29 @@ impl Subsystem for Checks {
             }
             return;
         }
-        let Some(Running::Tcp(s, _)) = &self.checks[i].running else {
-            return;
+        let s = match &mut self.checks[i].running {
+            Some(Running::Tcp(s, _)) => s,
+            Some(Running::Probe(r)) => {
+                match r.ready(ev) {
+                    probe::Progress::Wait => {}
+                    probe::Progress::Step(d) => {
+                        if let Some(t) = self.checks[i].timer {
+                            cx.arm_in(t, d);
+                        }
+                    }
+                    probe::Progress::Done(ok, why) => {
+                        if ok {
+                            trace!("{}: {why}", r.describe());
+                        } else {
+                            debug!("{}: {why}", r.describe());
+                        }
+                        self.finish(cx, i, ok, None);
+                        self.publish(cx);
+                    }
+                }
+                return;
+            }
+            _ => return,
         };
         let ok = match s.take_error() {
             Ok(None) => s.peer_addr().is_ok(),
@@ -585,6 +650,24 @@ fn rule_of(c: &Checker) -> Option<(Rule, Timing, Duration)> {
             },
             h.warmup_max(),
         )),
+        Checker::Ping(_) | Checker::Udp(_) | Checker::Dns(_) | Checker::Smtp(_) => {
+            let (p, rule) = match c {
+                Checker::Ping(p) => (&p.probe, Rule::Udp),
+                Checker::Udp(u) => (&u.probe, Rule::Udp),
+                Checker::Dns(d) => (&d.probe, Rule::Dns),
+                Checker::Smtp(s) => (&s.probe, Rule::Tcp),
+                _ => return None,
+            };
+            Some((
+                rule,
+                Timing {
+                    delay_loop: p.delay_loop,
+                    retry: p.retry,
+                    delay_before_retry: p.delay_before_retry,
+                },
+                p.warmup_max(),
+            ))
+        }
         Checker::CiLinux(_) | Checker::File(_) => None,
     }
 }

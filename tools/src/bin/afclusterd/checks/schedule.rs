@@ -1,8 +1,9 @@
 //! When a checker runs next and what a result does to it, as keepalived
 //! 2.2.7 does it (the version Debian 12 ships and the differential test
 //! runs against): check_tcp.c tcp_epilog, check_misc.c
-//! misc_check_child_thread, check_api.c register_checkers_thread and
-//! ipwrapper.c migrate_checkers. Pure: the caller owns the clock.
+//! misc_check_child_thread, check_ping.c icmp_epilog, check_udp.c
+//! udp_epilog, check_dns.c dns_final, check_api.c register_checkers_thread
+//! and ipwrapper.c migrate_checkers. Pure: the caller owns the clock.
 
 use std::time::{Duration, Instant};
 
@@ -14,8 +15,16 @@ pub const BOOTSTRAP_DELAY: Duration = Duration::from_secs(1);
 /// Whose retry rule and clock apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
+    /// TCP_CHECK, and SMTP_CHECK (smtp_final counts the same way; its
+    /// count also starts from 0 at each first run, which the caller sets).
     Tcp,
     Misc,
+    /// PING_CHECK and UDP_CHECK (icmp_epilog, udp_epilog): failures are
+    /// counted only while up; timed from the result.
+    Udp,
+    /// DNS_CHECK (dns_final): counted while up or before the first
+    /// result, as MISC_CHECK; timed from the result.
+    Dns,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,36 +114,51 @@ impl State {
         self.ran = true;
         // TCP_CHECK counts failures whatever its state: 2.2.7 retries a
         // server that is already down at delay_before_retry too (later
-        // versions do not). MISC_CHECK counts them only while up or
-        // before its first result.
-        let counts = rule == Rule::Tcp || was_up || !ran;
+        // versions do not). MISC_CHECK and DNS_CHECK count them only while
+        // up or before their first result, PING_CHECK and UDP_CHECK only
+        // while up (though before the first result one that has used its
+        // retries goes down).
+        let counts = match rule {
+            Rule::Tcp => true,
+            Rule::Misc | Rule::Dns => was_up || !ran,
+            Rule::Udp => was_up,
+        };
+        let may_go_down = rule == Rule::Tcp || was_up || !ran;
         let mut verdict = None;
+        let mut counted = false;
         if ok {
             self.failures = 0;
             self.up = true;
             if !was_up {
                 verdict = Some(true);
             }
-        } else if !counts {
-            // MISC_CHECK of a server down: nothing moves.
-        } else if self.failures < t.retry {
-            self.failures += 1;
-        } else {
+        } else if may_go_down && self.failures >= t.retry {
             self.failures = 0;
             self.up = false;
             if was_up || !ran {
                 verdict = Some(false);
             }
+        } else if counts {
+            self.failures += 1;
+            counted = true;
+        } else if rule == Rule::Dns {
+            // dns_final resets the count of a server that is down.
+            self.failures = 0;
         }
-        // A retry is due while failures are being counted.
-        let delay = if self.failures > 0 {
+        // A retry is due while failures are being counted (MISC_CHECK),
+        // or after one was just counted (the others).
+        let retrying = match rule {
+            Rule::Misc => self.failures > 0,
+            _ => counted,
+        };
+        let delay = if retrying {
             t.delay_before_retry
         } else {
             t.delay_loop
         };
         let next = match rule {
-            // tcp_epilog: from the result.
-            Rule::Tcp => now + delay,
+            // tcp_epilog and the others: from the result.
+            Rule::Tcp | Rule::Udp | Rule::Dns => now + delay,
             // misc_check_child_thread: from the start of the run
             // (last_ran), at once if that is already past.
             Rule::Misc => (started + delay).max(now),

@@ -157,3 +157,63 @@ fn after_a_reload_one_failure_is_enough_beside_a_failed_checker() {
     after_reload(&mut states, false, false);
     assert_eq!(states.map(|(s, _)| s.failures), [3, 1]);
 }
+
+#[test]
+fn ping_and_udp_checks_retry_only_while_up() {
+    let (starts, verdicts, s) = run(Rule::Udp, timing(2), up_and_ran(), S, &[false; 4]);
+    assert_eq!(starts, [0.0, 3.0, 6.0, 17.0]);
+    assert_eq!(verdicts, [None, None, Some(false), None]);
+    assert_eq!((s.up, s.failures), (false, 0));
+    // Down: every delay_loop, no retries, nothing reported.
+    let (starts, verdicts, _) = run(Rule::Udp, timing(2), down_and_ran(), S, &[false; 3]);
+    assert_eq!(starts, [0.0, 11.0, 22.0]);
+    assert_eq!(verdicts, [None; 3]);
+    // At start one failure is enough, up or down.
+    let (_, verdicts, _) = run(Rule::Udp, timing(3), State::at_start(true, 3), S, &[false]);
+    assert_eq!(verdicts, [Some(false)]);
+    let (_, verdicts, _) = run(Rule::Udp, timing(3), State::at_start(false, 3), S, &[false]);
+    assert_eq!(verdicts, [Some(false)]);
+    // A new checker of a reload that starts down (retry_it 0) is not
+    // counted: icmp_epilog counts only while up.
+    let (starts, verdicts, s) = run(
+        Rule::Udp,
+        timing(2),
+        State::new_on_reload(false),
+        S,
+        &[false; 2],
+    );
+    assert_eq!((starts, verdicts), (vec![0.0, 11.0], vec![None, None]));
+    assert!(!s.up);
+}
+
+#[test]
+fn dns_check_counts_before_its_first_result_and_times_from_the_result() {
+    // A reload's new checker, down: counted (as MISC_CHECK) since it has
+    // not run, then taken down.
+    let (starts, verdicts, s) = run(
+        Rule::Dns,
+        timing(1),
+        State::new_on_reload(false),
+        S,
+        &[false; 3],
+    );
+    assert_eq!(starts, [0.0, 3.0, 14.0]);
+    assert_eq!(verdicts, [None, None, None]);
+    assert_eq!((s.up, s.failures), (false, 0));
+    let (starts, verdicts, _) = run(
+        Rule::Dns,
+        timing(2),
+        up_and_ran(),
+        S,
+        &[false, false, true, false],
+    );
+    assert_eq!(starts, [0.0, 3.0, 6.0, 17.0]);
+    assert_eq!(verdicts, [None; 4]);
+    let mut s = State {
+        failures: 1,
+        ..down_and_ran()
+    };
+    // dns_final resets the count of a server that is down.
+    let step = s.result(Rule::Dns, &timing(2), false, Instant::now(), Instant::now());
+    assert_eq!((step.verdict, s.failures), (None, 0));
+}
