@@ -51,7 +51,7 @@ use crate::scripts::command;
 use crate::track_files::{self, TrackFiles};
 use groups::Group;
 use netops::{Job, Report, Worker};
-use router::{notify_state, Iface, Router, Tracked};
+use router::{notify_runs, Iface, Router, Tracked};
 use socket::{Frame, VrrpSocket};
 use track_scripts::TrackScripts;
 use vmac::Vmacs;
@@ -769,25 +769,13 @@ impl Vrrp {
     /// with INSTANCE, the name, the state and the priority.
     fn notify(&mut self, cx: &mut Cx, i: usize, to: State) {
         let r = &self.routers[i];
-        let n = &r.cfg.notify;
-        let specific = match to {
-            State::Master => n.master.clone(),
-            State::Backup => n.backup.clone(),
-            State::Fault => n.fault.clone(),
-            State::Stop => n.stop.clone(),
-            State::Init => None,
-        };
-        let mut runs: Vec<Script> = specific.into_iter().collect();
-        if let Some(any) = &n.any {
-            let mut s = any.clone();
-            s.argv.extend([
-                "INSTANCE".to_string(),
-                r.name().to_string(),
-                notify_state(to).to_string(),
-                r.m.effective_priority().to_string(),
-            ]);
-            runs.push(s);
-        }
+        let runs = notify_runs(
+            &r.cfg.notify,
+            to,
+            "INSTANCE",
+            r.name(),
+            r.m.effective_priority(),
+        );
         let name = format!("({})", r.name());
         self.run_notifies(cx, &name, runs, to);
     }

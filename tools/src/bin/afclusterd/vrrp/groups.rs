@@ -5,7 +5,7 @@
 use afcluster::config::{Script, VrrpSyncGroup};
 use afcluster::vrrp::instance::State;
 
-use super::router::notify_state;
+use super::router::notify_runs;
 
 pub struct Group {
     pub cfg: VrrpSyncGroup,
@@ -27,25 +27,6 @@ impl Group {
     /// keepalived's send_group_notifies: notify_master/_backup/_fault/
     /// _stop, then `notify` with GROUP, the name, the state and 0.
     pub fn notifies(&self, to: State) -> Vec<Script> {
-        let n = &self.cfg.notify;
-        let specific = match to {
-            State::Master => n.master.clone(),
-            State::Backup => n.backup.clone(),
-            State::Fault => n.fault.clone(),
-            State::Stop => n.stop.clone(),
-            State::Init => None,
-        };
-        let mut runs: Vec<Script> = specific.into_iter().collect();
-        if let Some(any) = &n.any {
-            let mut s = any.clone();
-            s.argv.extend([
-                "GROUP".to_string(),
-                self.cfg.name.clone(),
-                notify_state(to).to_string(),
-                "0".to_string(),
-            ]);
-            runs.push(s);
-        }
-        runs
+        notify_runs(&self.cfg.notify, to, "GROUP", &self.cfg.name, 0)
     }
 }

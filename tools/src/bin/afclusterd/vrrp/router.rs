@@ -427,6 +427,37 @@ fn interval_cs(d: Duration) -> u16 {
     u16::try_from(d.as_millis() / 10).unwrap_or(u16::MAX).max(1)
 }
 
+/// keepalived's notify_script_exec: the notify_master/_backup/_fault/
+/// _stop script for `to`, then `notify` with `kind` (INSTANCE or GROUP),
+/// the name, the state and the priority (0 for a group).
+pub fn notify_runs(
+    n: &afcluster::config::Notify,
+    to: State,
+    kind: &str,
+    name: &str,
+    priority: u8,
+) -> Vec<afcluster::config::Script> {
+    let specific = match to {
+        State::Master => n.master.clone(),
+        State::Backup => n.backup.clone(),
+        State::Fault => n.fault.clone(),
+        State::Stop => n.stop.clone(),
+        State::Init => None,
+    };
+    let mut runs: Vec<_> = specific.into_iter().collect();
+    if let Some(any) = &n.any {
+        let mut s = any.clone();
+        s.argv.extend([
+            kind.to_string(),
+            name.to_string(),
+            notify_state(to).to_string(),
+            priority.to_string(),
+        ]);
+        runs.push(s);
+    }
+    runs
+}
+
 /// The state names keepalived's notify scripts get.
 pub fn notify_state(s: State) -> &'static str {
     match s {

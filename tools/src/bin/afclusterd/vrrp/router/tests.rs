@@ -340,3 +340,20 @@ vrrp_instance VI_2 {
         .1
     );
 }
+
+#[test]
+fn notify_runs_the_state_script_then_notify_with_four_arguments() {
+    let i = instance(" notify_master \"/bin/true m\"\n notify \"/bin/echo x\"");
+    let runs = notify_runs(&i.notify, State::Master, "INSTANCE", "VI_1", 150);
+    let argv: Vec<Vec<String>> = runs.into_iter().map(|s| s.argv).collect();
+    assert_eq!(
+        argv,
+        [
+            vec!["/bin/true", "m"],
+            vec!["/bin/echo", "x", "INSTANCE", "VI_1", "MASTER", "150"]
+        ]
+    );
+    let runs = notify_runs(&i.notify, State::Fault, "GROUP", "G", 0);
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].argv[2..], ["GROUP", "G", "FAULT", "0"]);
+}
