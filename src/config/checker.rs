@@ -262,6 +262,61 @@ pub(crate) struct Inherited {
     pub rs_port: u16,
 }
 
+/// keepalived's check_conn_opts for a checker `what` connecting to `ip`:
+/// a port when it needs one (`port`: the one it would use), no IPv6
+/// link-local address (that needs bind_if, which afclusterd does not
+/// support), a `bindto` of `ip`'s family. The source address, or None
+/// with the reasons in `errors`.
+pub(crate) fn connection(
+    loc: &Location,
+    what: &str,
+    ip: IpAddr,
+    port: Option<u16>,
+    bind_to: Option<&Word>,
+    from: &Inherited,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Option<IpAddr>> {
+    let mut ok = true;
+    if port == Some(0) {
+        errors.push(ConfigError::at(
+            loc,
+            format!(
+                "{what} needs connect_port: real server {} has no port",
+                from.rs_addr
+            ),
+        ));
+        ok = false;
+    }
+    if let IpAddr::V6(a) = ip {
+        if a.segments()[0] & 0xffc0 == 0xfe80 {
+            errors.push(ConfigError::at(
+                loc,
+                format!(
+                    "{what} to the link-local address {a} needs bind_if, \
+                     which afclusterd does not support"
+                ),
+            ));
+            ok = false;
+        }
+    }
+    let mut source = None;
+    if let Some(w) = bind_to {
+        if let Ok(b) = words::ip(w) {
+            if b.is_ipv4() != ip.is_ipv4() {
+                // keepalived: "bindto address does not match address
+                // family of connect_ip" (co_srcip_handler).
+                errors.push(ConfigError::at(
+                    &w.loc,
+                    format!("bindto {b} and the address checked, {ip}, are not of the same family"),
+                ));
+                ok = false;
+            }
+            source = Some(b);
+        }
+    }
+    ok.then_some(source)
+}
+
 /// keepalived's default delay_before_retry for TCP_CHECK and MISC_CHECK
 /// (check_api.c queue_checker: `default_delay_before_retry = 1 * TIMER_HZ`).
 const DEFAULT_DELAY_BEFORE_RETRY: Duration = Duration::from_secs(1);
@@ -588,51 +643,19 @@ impl Draft {
                 bind_to,
                 timing,
             } => {
-                let mut ok = true;
                 let target = connect_ip.unwrap_or(from.rs_addr);
-                if connect_port.unwrap_or(from.rs_port) == 0 {
-                    errors.push(ConfigError::at(
-                        &loc,
-                        format!(
-                            "TCP_CHECK needs connect_port: real server {} has no port",
-                            from.rs_addr
-                        ),
-                    ));
-                    ok = false;
-                }
-                if let IpAddr::V6(a) = target {
-                    // keepalived requires bind_if for these (check_api.c
-                    // check_conn_opts).
-                    if a.segments()[0] & 0xffc0 == 0xfe80 {
-                        errors.push(ConfigError::at(
-                            &loc,
-                            format!(
-                                "TCP_CHECK to the link-local address {a} needs bind_if, \
-                                 which afclusterd does not support"
-                            ),
-                        ));
-                        ok = false;
-                    }
-                }
-                let mut bind_ip = None;
-                if let Some(w) = bind_to {
-                    if let Ok(b) = words::ip(&w) {
-                        if b.is_ipv4() != target.is_ipv4() {
-                            // keepalived: "bindto address does not match
-                            // address family of connect_ip" (co_srcip_handler).
-                            errors.push(ConfigError::at(
-                                &w.loc,
-                                format!(
-                                    "bindto {b} and the address checked, {target}, are not of the same family"
-                                ),
-                            ));
-                            ok = false;
-                        }
-                        bind_ip = Some(b);
-                    }
-                }
+                let port = Some(connect_port.unwrap_or(from.rs_port));
+                let bind_ip = connection(
+                    &loc,
+                    "TCP_CHECK",
+                    target,
+                    port,
+                    bind_to.as_ref(),
+                    from,
+                    errors,
+                );
                 let delay_loop = timing.delay_loop.unwrap_or(from.delay_loop);
-                ok.then(|| {
+                bind_ip.map(|bind_ip| {
                     Checker::Tcp(TcpCheck {
                         loc,
                         connect_ip,

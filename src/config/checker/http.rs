@@ -698,47 +698,16 @@ impl HttpDraft {
     ) -> Option<HttpCheck> {
         let kw = if self.tls { "SSL_GET" } else { "HTTP_GET" };
         let target = self.connect_ip.unwrap_or(from.rs_addr);
-        let mut ok = true;
-        if self.connect_port.unwrap_or(from.rs_port) == 0 {
-            errors.push(ConfigError::at(
-                &self.loc,
-                format!(
-                    "{kw} needs connect_port: real server {} has no port",
-                    from.rs_addr
-                ),
-            ));
-            ok = false;
-        }
-        if let IpAddr::V6(a) = target {
-            if a.segments()[0] & 0xffc0 == 0xfe80 {
-                errors.push(ConfigError::at(
-                    &self.loc,
-                    format!(
-                        "{kw} to the link-local address {a} needs bind_if, \
-                         which afclusterd does not support"
-                    ),
-                ));
-                ok = false;
-            }
-        }
-        let mut bind_to = None;
-        if let Some(w) = &self.bind_to {
-            if let Ok(b) = words::ip(w) {
-                if b.is_ipv4() != target.is_ipv4() {
-                    errors.push(ConfigError::at(
-                        &w.loc,
-                        format!(
-                            "bindto {b} and the address checked, {target}, are not of the same family"
-                        ),
-                    ));
-                    ok = false;
-                }
-                bind_to = Some(b);
-            }
-        }
-        if !ok {
-            return None;
-        }
+        let port = Some(self.connect_port.unwrap_or(from.rs_port));
+        let bind_to = super::connection(
+            &self.loc,
+            kw,
+            target,
+            port,
+            self.bind_to.as_ref(),
+            from,
+            errors,
+        )?;
         let checker_vh = self.virtualhost.clone();
         let urls = self
             .urls

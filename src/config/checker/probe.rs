@@ -192,43 +192,17 @@ pub(crate) fn resolve_probe(
     } else {
         0
     };
-    if d.needs_port && port == 0 {
-        errors.push(ConfigError::at(
-            loc,
-            format!(
-                "{what} needs connect_port: real server {} has no port",
-                from.rs_addr
-            ),
-        ));
-        ok = false;
-    }
-    if let IpAddr::V6(a) = ip {
-        // keepalived requires bind_if for these (check_api.c
-        // check_conn_opts).
-        if a.segments()[0] & 0xffc0 == 0xfe80 {
-            errors.push(ConfigError::at(
-                loc,
-                format!(
-                    "{what} to the link-local address {a} needs bind_if, \
-                     which afclusterd does not support"
-                ),
-            ));
-            ok = false;
-        }
-    }
-    let mut bind_to = None;
-    if let Some(w) = &conn.bind_to {
-        if let Ok(b) = words::ip(w) {
-            if b.is_ipv4() != ip.is_ipv4() {
-                errors.push(ConfigError::at(
-                    &w.loc,
-                    format!("bindto {b} and the address checked, {ip}, are not of the same family"),
-                ));
-                ok = false;
-            }
-            bind_to = Some(b);
-        }
-    }
+    let bind_to = super::connection(
+        loc,
+        what,
+        ip,
+        d.needs_port.then_some(port),
+        conn.bind_to.as_ref(),
+        from,
+        errors,
+    );
+    ok &= bind_to.is_some();
+    let bind_to = bind_to.flatten();
     let delay_loop = timing.delay_loop.unwrap_or(from.delay_loop);
     ok.then(|| Probe {
         loc: loc.clone(),
