@@ -276,17 +276,7 @@ impl Router {
                     Some(d) => index_of(d)?,
                     None => iface.addr_index,
                 };
-                Some(Addr {
-                    index,
-                    addr: v.addr,
-                    prefix_len: v.prefix_len,
-                    broadcast: v.broadcast,
-                    label: v.label.clone(),
-                    scope: Scope::from_raw(v.scope),
-                    flags: vip_flags(&v.flags),
-                    peer: v.peer,
-                    preferred_lft: v.preferred_lft,
-                })
+                Some(vip_addr(v, index))
             })
             .collect()
     }
@@ -402,8 +392,24 @@ impl Router {
     }
 }
 
+/// A configured address (virtual or static) as rtnetlink adds it on
+/// interface `index`.
+pub(super) fn vip_addr(v: &afcluster::config::Vip, index: u32) -> Addr {
+    Addr {
+        index,
+        addr: v.addr,
+        prefix_len: v.prefix_len,
+        broadcast: v.broadcast,
+        label: v.label.clone(),
+        scope: Scope::from_raw(v.scope),
+        flags: vip_flags(&v.flags),
+        peer: v.peer,
+        preferred_lft: v.preferred_lft,
+    }
+}
+
 /// The IFA_F_* flags of a configured address.
-pub(super) fn vip_flags(f: &afcluster::config::VipFlags) -> u32 {
+fn vip_flags(f: &afcluster::config::VipFlags) -> u32 {
     // linux/if_addr.h
     const HOMEADDRESS: u32 = 0x10;
     const MANAGETEMPADDR: u32 = 0x100;

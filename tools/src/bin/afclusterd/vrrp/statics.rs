@@ -4,11 +4,11 @@
 //! applies the difference. The network thread does the work.
 
 use afcluster::config::Config;
-use afcluster::rtnl::{Addr, Rtnl, Scope};
+use afcluster::rtnl::{Addr, Rtnl};
 use log::warn;
 
 use super::netops::Job;
-use super::router::vip_flags;
+use super::router::vip_addr;
 use super::Vrrp;
 
 /// Whether `config` has static entries, or ones sent before must go.
@@ -69,17 +69,7 @@ fn static_addrs(config: &Config) -> Vec<Addr> {
                     return None;
                 }
             };
-            Some(Addr {
-                index,
-                addr: v.addr,
-                prefix_len: v.prefix_len,
-                broadcast: v.broadcast,
-                label: v.label.clone(),
-                scope: Scope::from_raw(v.scope),
-                flags: vip_flags(&v.flags),
-                peer: v.peer,
-                preferred_lft: v.preferred_lft,
-            })
+            Some(vip_addr(v, index))
         })
         .collect()
 }
