@@ -87,6 +87,39 @@ pub struct RsStatus {
     pub port: u16,
     pub alive: bool,
     pub weight: i32,
+    /// Its checkers, in the configuration's order.
+    #[serde(default)]
+    pub checkers: Vec<CheckerStatus>,
+}
+
+/// One checker of a real server: whether it passes and what it last saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CheckerStatus {
+    /// keepalived's keyword: TCP_CHECK, HTTP_GET, CI-LINUX, ...
+    pub kind: String,
+    /// What it checks: an address, a node, a command, a file.
+    pub target: String,
+    /// It passes, as the balancer holds it.
+    pub up: bool,
+    /// Not run: ha_suspend and its virtual address is not here.
+    pub suspended: bool,
+    /// Failed attempts counted towards `retry` (checkers run by the loop).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failures: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry: Option<u32>,
+    /// Attempts since the daemon started or reloaded.
+    pub attempts: u64,
+    /// The last result, for people ("connected", "status 503", "node 21 down").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<String>,
+    /// Whether that result passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_ok: Option<bool>,
+    /// How long ago it came, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_age_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -335,6 +368,38 @@ fn parse_reply<T: serde::de::DeserializeOwned>(
 }
 
 /// The status for people: what `afcluster status` and the SIGUSR1 dump show.
+/// `     HTTP_GET 10.0.0.21:80  up    status 200 (2.1 s ago, 14 attempts)`.
+fn checker_line(c: &CheckerStatus) -> String {
+    let state = match (c.suspended, c.up) {
+        (true, _) => "suspended",
+        (false, true) => "up",
+        (false, false) => "down",
+    };
+    let what = format!("{} {}", c.kind, c.target);
+    let mut line = format!("       {what:<34} {state:<5}");
+    if let Some(last) = &c.last {
+        line.push(' ');
+        line.push_str(last);
+    }
+    let mut notes = Vec::new();
+    if let Some(ms) = c.last_age_ms {
+        notes.push(format!("{:.1} s ago", ms as f64 / 1000.0));
+    }
+    if c.attempts > 0 {
+        notes.push(format!("{} attempts", c.attempts));
+    }
+    if let (Some(f), Some(r), false) = (c.failures, c.retry, c.up) {
+        notes.push(format!(
+            "{f} failure{}, retry {r}",
+            if f == 1 { "" } else { "s" }
+        ));
+    }
+    if !notes.is_empty() {
+        line.push_str(&format!(" ({})", notes.join(", ")));
+    }
+    line
+}
+
 pub fn render_status(s: &Status, out: &mut impl Write) -> io::Result<()> {
     let r = &s.reflection;
     let up = r.nodes.iter().filter(|n| n.state == NodeState::Up).count();
@@ -509,6 +574,9 @@ pub fn render_status(s: &Status, out: &mut impl Write) -> io::Result<()> {
             let at = std::net::SocketAddr::new(rs.addr, rs.port);
             let state = if rs.alive { "up" } else { "down" };
             writeln!(out, "  -> {at:<28} {state:<5} weight {}", rs.weight)?;
+            for c in &rs.checkers {
+                writeln!(out, "{}", checker_line(c))?;
+            }
         }
     }
     if r.nodes.is_empty() {
@@ -586,6 +654,18 @@ mod tests {
                     port: 80,
                     alive: false,
                     weight: 1,
+                    checkers: vec![CheckerStatus {
+                        kind: "HTTP_GET".into(),
+                        target: "10.0.0.3:80".into(),
+                        up: false,
+                        failures: Some(1),
+                        retry: Some(1),
+                        attempts: 7,
+                        last: Some("status 503".into()),
+                        last_ok: Some(false),
+                        last_age_ms: Some(2100),
+                        ..CheckerStatus::default()
+                    }],
                 }],
             }],
             subsystems: vec![SubsystemStatus {
@@ -673,6 +753,12 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("down  weight 1"), "{text}");
+        assert!(
+            text.contains(
+                "HTTP_GET 10.0.0.3:80               down  status 503 (2.1 s ago, 7 attempts, 1 failure, retry 1)\n"
+            ),
+            "{text}"
+        );
         assert!(
             text.contains(
                 "vrrp         VI_1 BACKUP priority 80 (base 100), eth0 vrid 51 v3, master 10.0.0.1 (150), for 12 s\n"

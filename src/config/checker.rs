@@ -150,6 +150,45 @@ impl Checker {
     }
 }
 
+impl Checker {
+    /// keepalived's keyword for it.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Checker::CiLinux(_) => "CI-LINUX",
+            Checker::Tcp(_) => "TCP_CHECK",
+            Checker::Misc(_) => "MISC_CHECK",
+            Checker::Http(h) if h.tls => "SSL_GET",
+            Checker::Http(_) => "HTTP_GET",
+            Checker::File(_) => "FILE_CHECK",
+            Checker::Ping(_) => "PING_CHECK",
+            Checker::Udp(_) => "UDP_CHECK",
+            Checker::Dns(_) => "DNS_CHECK",
+            Checker::Smtp(_) => "SMTP_CHECK",
+        }
+    }
+
+    /// What it checks, for people, of a real server at `addr`:`port`.
+    pub fn target(&self, addr: IpAddr, port: u16) -> String {
+        let at = |ip: Option<IpAddr>, p: Option<u16>| {
+            std::net::SocketAddr::new(ip.unwrap_or(addr), p.unwrap_or(port)).to_string()
+        };
+        match self {
+            Checker::CiLinux(c) => match c.node {
+                Some(id) => format!("node {id}"),
+                None => format!("node of {addr}"),
+            },
+            Checker::Tcp(t) => at(t.connect_ip, t.connect_port),
+            Checker::Misc(m) => m.path.argv.join(" "),
+            Checker::Http(h) => at(h.connect_ip, h.connect_port),
+            Checker::File(f) => format!("track_file {}", f.file),
+            Checker::Ping(p) => p.probe.target.ip().to_string(),
+            Checker::Udp(u) => u.probe.target.to_string(),
+            Checker::Dns(d) => d.probe.target.to_string(),
+            Checker::Smtp(s) => s.probe.target.to_string(),
+        }
+    }
+}
+
 impl TcpCheck {
     /// The longest warmup: the configured one or, as keepalived, delay_loop.
     pub fn warmup_max(&self) -> Duration {

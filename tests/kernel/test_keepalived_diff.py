@@ -12,6 +12,7 @@ import time
 import pytest
 
 from daemon import DAEMON
+from ipvs_table import table
 
 KEEPALIVED = "/usr/sbin/keepalived"
 
@@ -118,26 +119,6 @@ STEPS = [
     ({"f": 1, "g": 1}, "IPv6: every server down"),
     ({"f": 4, "g": 0}, "IPv6: back, f at weight 2"),
 ]
-
-
-def ipvsadm(ns):
-    r = subprocess.run(["ip", "netns", "exec", ns, "ipvsadm", "-Ln"],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    return r.stdout
-
-
-def table(ns):
-    """`ipvsadm -Ln` without the connection counters, order-free."""
-    out, current = {}, None
-    for line in ipvsadm(ns).splitlines()[3:]:
-        f = line.split()
-        if line.startswith("  ->"):
-            out[current].add((f[1], f[2], int(f[3])))
-        else:
-            current = " ".join(f)
-            out[current] = set()
-    return out
 
 
 class Pair:

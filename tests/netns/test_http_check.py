@@ -29,50 +29,7 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces"),
 ]
 
-# The server: its behaviour is read from a JSON file at each request; each
-# request is logged as one JSON line (port, path, Host, SNI).
-SERVER = r'''
-import http.server, json, socketserver, ssl, sys, threading, time
-ctl, log, port, cert, key = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
-sni = {}
-
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.0"
-    def do_GET(self):
-        c = json.load(open(ctl))
-        with open(log, "a") as f:
-            f.write(json.dumps({"port": port, "path": self.path,
-                                "host": self.headers.get("Host"),
-                                "ua": self.headers.get("User-Agent"),
-                                "sni": sni.get(self.connection)}) + "\n")
-        time.sleep(c.get("delay", 0))
-        body = c["body"].encode()
-        self.send_response(c["status"])
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-
-class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-srv = S(("0.0.0.0", port), H)
-if cert != "-":
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    def on_sni(sock, name, _ctx):
-        sni[sock] = name
-    ctx.sni_callback = on_sni
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
-    class H2(H):
-        def setup(self):
-            self.request.do_handshake()
-            super().setup()
-    srv.RequestHandlerClass = H2
-srv.serve_forever()
-'''
+SERVER = os.path.join(os.path.dirname(__file__), "http_server.py")
 
 WEB = "10.88.0.2"
 
@@ -108,7 +65,6 @@ def setup(tmp_path):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
        "-subj", "/CN=web.example", "-keyout", str(key), "-out", str(cert))
-    (tmp_path / "server.py").write_text(SERVER)
     state = {"status": 200, "body": "all good\n", "delay": 0}
 
     def set_state(**kw):
@@ -119,7 +75,7 @@ def setup(tmp_path):
     set_state()
     for port, c, k in ((8080, "-", "-"), (8443, str(cert), str(key))):
         procs.append(subprocess.Popen(
-            ["ip", "netns", "exec", net.web, sys.executable, str(tmp_path / "server.py"),
+            ["ip", "netns", "exec", net.web, sys.executable, SERVER,
              str(ctl), str(log), str(port), c, k]))
     def listening(port):
         probe = f"import socket; socket.create_connection(('{WEB}', {port}), 1)"
@@ -188,13 +144,23 @@ def count(log):
     return len(log.read_text().splitlines()) if log.exists() else 0
 
 
-def alive(net, tmp_path):
+def servers(net, tmp_path):
     r = subprocess.run(["ip", "netns", "exec", net.afc, CLI, "--json", "status", "--socket",
                         f"{tmp_path}/afc.sock"], capture_output=True, text=True)
     if r.returncode != 0:
         return {}
     st = json.loads(r.stdout)
-    return {rs["port"]: rs["alive"] for vs in st["virtual_servers"] for rs in vs["real_servers"]}
+    return {rs["port"]: rs for vs in st["virtual_servers"] for rs in vs["real_servers"]}
+
+
+def alive(net, tmp_path):
+    return {port: rs["alive"] for port, rs in servers(net, tmp_path).items()}
+
+
+def checker(net, tmp_path, port):
+    """The real server's only checker, as `afcluster status` shows it."""
+    (c,) = servers(net, tmp_path)[port]["checkers"]
+    return c
 
 
 def test_http_and_ssl_get_follow_the_servers(setup):
@@ -234,6 +200,12 @@ def test_http_and_ssl_get_follow_the_servers(setup):
         failed = len(requests(log, 8080, mark))
         assert 3 <= failed <= 4, f"{failed} requests before down (retry 2)"
         assert alive(net, tmp_path)[8443] is False, "SSL_GET's status_code 200 fails too"
+        c = checker(net, tmp_path, 8080)
+        assert (c["kind"], c["target"], c["up"], c["last_ok"]) == (
+            "HTTP_GET", f"{WEB}:8080", False, False), c
+        assert c["last"] == "HTTP status code 503 not expected", c
+        assert c["attempts"] >= failed and c["retry"] == 2 and c["failures"] > 2, c
+        assert checker(net, tmp_path, 8443)["kind"] == "SSL_GET"
 
         # Back: a single failed url passes twice before it is up.
         mark = count(log)
@@ -254,9 +226,14 @@ def test_http_and_ssl_get_follow_the_servers(setup):
         set_state(delay=2.5)
         until(lambda: alive(net, tmp_path)[8080] is False, "8080 down on timeouts", timeout=20)
         assert "Timeout reading" in daemon_log(), daemon_log()
+        assert checker(net, tmp_path, 8080)["last"] == "Timeout reading"
         assert len(requests(log, 8080, mark)) >= 3
         set_state(delay=0)
         until(lambda: alive(net, tmp_path) == {8080: True, 8443: True}, "up after the delay")
+        c = checker(net, tmp_path, 8080)
+        assert (c["last"], c["last_ok"], c["failures"]) == ("status 200", True, 0), c
+        text = net.x(net.afc, CLI, "status", "--socket", f"{tmp_path}/afc.sock")
+        assert f"HTTP_GET {WEB}:8080" in text and "up    status 200 (" in text, text
 
         # genhash: the digest of the body, over HTTP and over TLS.
         for extra, port in (([], 8080), (["--ssl", "--sni", "--virtualhost", "web.example"], 8443)):

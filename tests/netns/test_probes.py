@@ -71,8 +71,8 @@ class Afc:
              "--pid", str(tmp / "afc.pid")],
             stdout=self.log, stderr=subprocess.STDOUT)
 
-    def alive(self):
-        """{(virtual server port, real server address): alive}."""
+    def servers(self):
+        """{(virtual server port, real server address): its status}."""
         r = subprocess.run(["ip", "netns", "exec", self.net.ns["lb"], CLI, "--json", "status",
                             "--socket", str(self.sock)], capture_output=True, text=True)
         if r.returncode != 0:
@@ -81,8 +81,16 @@ class Afc:
         for vs in json.loads(r.stdout)["virtual_servers"]:
             port = int(vs["service"].rsplit(":", 1)[1])
             for rs in vs["real_servers"]:
-                out[(port, rs["addr"])] = rs["alive"]
+                out[(port, rs["addr"])] = rs
         return out
+
+    def alive(self):
+        return {k: rs["alive"] for k, rs in self.servers().items()}
+
+    def last(self, key):
+        """The real server's only checker: its kind and last result."""
+        (c,) = self.servers()[key]["checkers"]
+        return c["kind"], c["last"]
 
     def text(self):
         self.log.flush()
@@ -162,6 +170,7 @@ def test_udp_dns_and_smtp_checks(tmp_path, net):
         # UDP: a reply that does not match, then none: require_reply fails
         # at once (retry 0); the check without require_reply passes on
         # silence and stays up.
+        assert afc.last(udp) == ("UDP_CHECK", "reply of 7 octets"), afc.last(udp)
         set_mode("udp", "wrong")
         afc.wait_alive(udp, False)
         set_mode("udp", "echo")
@@ -178,6 +187,7 @@ def test_udp_dns_and_smtp_checks(tmp_path, net):
         t0 = time.monotonic()
         t1 = afc.wait_alive(dns, False)
         assert t1 - t0 >= 1.8, f"DNS_CHECK went down after {t1 - t0:.1f} s, before its retries"
+        assert afc.last(dns) == ("DNS_CHECK", "read error occurred (rcode = 2)"), afc.last(dns)
         set_mode("dns", "ok")
         afc.wait_alive(dns, True)
         # A reply with another id is not the reply: the attempt times out.
@@ -190,6 +200,8 @@ def test_udp_dns_and_smtp_checks(tmp_path, net):
         for bad in ("badbanner", "badhelo", "mute"):
             set_mode("smtp", bad)
             afc.wait_alive(smtp, False)
+            if bad == "mute":
+                assert afc.last(smtp)[1].startswith("timed out"), afc.last(smtp)
             set_mode("smtp", "ok")
             afc.wait_alive(smtp, True)
 
@@ -224,6 +236,7 @@ def test_ping_check_follows_a_cut_link(tmp_path, net, socket_kind):
     try:
         for k in (v4, v6):
             afc.wait_alive(k, True)
+        assert afc.last(v4) == ("PING_CHECK", "echo reply"), afc.last(v4)
         raw = "using raw ICMP sockets" in afc.text()
         assert raw == (socket_kind == "raw"), afc.text()
 
@@ -234,6 +247,7 @@ def test_ping_check_follows_a_cut_link(tmp_path, net, socket_kind):
             # Three failed attempts (the first and two retries): at least
             # two timeouts and two delays before retry after the cut.
             assert t1 - t0 >= 2.0, f"{k} down {t1 - t0:.1f} s after the cut, before its retries"
+            assert afc.last(k) == ("PING_CHECK", "timed out: no echo reply"), afc.last(k)
 
         net.x(net.ns["png"], "ip", "link", "set", "eth0", "up")
         for k in (v4, v6):

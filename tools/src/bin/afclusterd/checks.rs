@@ -27,8 +27,9 @@ use mio::net::TcpStream;
 use mio::{Interest, Token};
 use socket2::{Domain, Socket, Type};
 
-use crate::core::{Cx, Exit, Message, Subsystem, TimerId, Verdict};
+use crate::core::{Cx, Exit, Message, Shared, Subsystem, TimerId, Verdict};
 use crate::scripts::command;
+use afcluster::control::Status;
 
 mod dns;
 mod http;
@@ -85,8 +86,18 @@ struct Check {
     suspend_unless: Option<SocketAddr>,
     /// Its real server, for the log.
     rs: SocketAddr,
-    /// Suspended at its last turn (for the log).
+    /// Suspended at its last turn (for the log and the status).
     suspended: bool,
+    /// Attempts made, and the last one's result (for the status).
+    attempts: u64,
+    last: Option<LastResult>,
+}
+
+/// What an attempt found, for `afcluster status`.
+struct LastResult {
+    ok: bool,
+    detail: String,
+    at: Instant,
 }
 
 #[derive(Default)]
@@ -195,6 +206,8 @@ impl Checks {
                         suspend_unless,
                         rs: SocketAddr::new(rs.addr, rs.port),
                         suspended: false,
+                        attempts: 0,
+                        last: None,
                     });
                 }
             }
@@ -284,12 +297,18 @@ impl Checks {
                         }
                         Err(e) => {
                             warn!("TCP_CHECK {target}: {e}");
-                            self.finish(cx, i, false, None);
+                            self.finish(
+                                cx,
+                                i,
+                                false,
+                                None,
+                                format!("cannot watch the socket: {e}"),
+                            );
                         }
                     },
                     Err(e) => {
                         debug!("TCP_CHECK {target}: {e}");
-                        self.finish(cx, i, false, None);
+                        self.finish(cx, i, false, None, format!("cannot connect: {e}"));
                     }
                 }
             }
@@ -309,7 +328,7 @@ impl Checks {
                     }
                     Err(e) => {
                         debug!("{}: {e}", h.describe());
-                        self.finish(cx, i, false, None);
+                        self.finish(cx, i, false, None, e);
                     }
                 }
             }
@@ -325,7 +344,7 @@ impl Checks {
                     }
                     Err(e) => {
                         warn!("MISC_CHECK ({}): cannot run {}: {e}", m.loc, m.path.argv[0]);
-                        self.finish(cx, i, false, None);
+                        self.finish(cx, i, false, None, format!("cannot run: {e}"));
                     }
                 }
             }
@@ -338,16 +357,22 @@ impl Checks {
                 }
                 Err(why) => {
                     debug!("{} {}: {why}", spec.name(), spec.probe().target);
-                    self.finish(cx, i, false, None);
+                    self.finish(cx, i, false, None, why.to_string());
                 }
             },
         }
     }
 
     /// An attempt ended: apply keepalived's retry rule, schedule the next.
-    fn finish(&mut self, cx: &mut Cx, i: usize, ok: bool, weight: Option<i32>) {
+    fn finish(&mut self, cx: &mut Cx, i: usize, ok: bool, weight: Option<i32>, detail: String) {
         let generation = self.generation;
         let c = &mut self.checks[i];
+        c.attempts += 1;
+        c.last = Some(LastResult {
+            ok,
+            detail,
+            at: Instant::now(),
+        });
         match c.running.take() {
             Some(Running::Tcp(mut s, t)) => cx.deregister(&mut s, t),
             Some(Running::Misc(pid)) => cx.kill(pid),
@@ -433,27 +458,29 @@ impl Subsystem for Checks {
         let Some(i) = self.index(key) else {
             return;
         };
-        if let (Some(Running::Http(ex, _)), Kind::Http(h)) =
-            (&self.checks[i].running, &self.checks[i].kind)
-        {
-            let what = if ex.connected() {
-                "Timeout reading"
-            } else {
-                "Timeout connecting"
-            };
-            debug!("{}: {what}", h.describe());
-        }
         if let Some(running) = &self.checks[i].running {
             // UDP_CHECK without require_reply: silence passes.
-            let ok = match running {
-                Running::Probe(r) => {
+            let (ok, detail) = match (running, &self.checks[i].kind) {
+                (Running::Probe(r), _) => {
                     debug!("{}: {}", r.describe(), r.waiting_for());
-                    r.timeout_passes()
+                    (
+                        r.timeout_passes(),
+                        format!("timed out: {}", r.waiting_for()),
+                    )
                 }
-                _ => false,
+                (Running::Http(ex, _), Kind::Http(h)) => {
+                    let what = if ex.connected() {
+                        "Timeout reading"
+                    } else {
+                        "Timeout connecting"
+                    };
+                    debug!("{}: {what}", h.describe());
+                    (false, what.to_string())
+                }
+                _ => (false, "timed out connecting".to_string()),
             };
             debug!("check {i} timed out");
-            self.finish(cx, i, ok, None);
+            self.finish(cx, i, ok, None, detail);
         } else {
             self.launch(cx, i);
         }
@@ -483,11 +510,12 @@ impl Subsystem for Checks {
                 }
                 http::Step::Wait { progressed: false } => {}
                 http::Step::Done(r) => {
-                    match &r {
-                        Ok(code) => debug!("{}: status {code}, passed", h.describe()),
-                        Err(why) => debug!("{}: {why}", h.describe()),
-                    }
-                    self.finish(cx, i, r.is_ok(), None);
+                    let (ok, detail) = match r {
+                        Ok(code) => (true, format!("status {code}")),
+                        Err(why) => (false, why),
+                    };
+                    debug!("{}: {detail}", h.describe());
+                    self.finish(cx, i, ok, None, detail);
                     self.publish(cx);
                 }
             }
@@ -509,7 +537,7 @@ impl Subsystem for Checks {
                         } else {
                             debug!("{}: {why}", r.describe());
                         }
-                        self.finish(cx, i, ok, None);
+                        self.finish(cx, i, ok, None, why.to_string());
                         self.publish(cx);
                     }
                 }
@@ -517,11 +545,14 @@ impl Subsystem for Checks {
             }
             _ => return,
         };
-        let ok = match s.take_error() {
-            Ok(None) => s.peer_addr().is_ok(),
-            _ => false,
+        let (ok, detail) = match s.take_error() {
+            Ok(None) => match s.peer_addr() {
+                Ok(_) => (true, "connected".to_string()),
+                Err(e) => (false, e.to_string()),
+            },
+            Ok(Some(e)) | Err(e) => (false, e.to_string()),
         };
-        self.finish(cx, i, ok, None);
+        self.finish(cx, i, ok, None, detail);
         self.publish(cx);
     }
 
@@ -535,19 +566,28 @@ impl Subsystem for Checks {
         }
         self.checks[i].running = None;
         let dynamic = matches!(&self.checks[i].kind, Kind::Misc(m) if m.dynamic);
-        let (ok, weight) = match (exit.timed_out, exit.status.code(), dynamic) {
+        let (ok, weight, detail) = match (exit.timed_out, exit.status.code(), dynamic) {
             (true, _, _) => {
                 debug!("MISC_CHECK timed out");
-                (false, None)
+                (false, None, "timed out: killed".to_string())
             }
-            (false, Some(0), _) => (true, None),
-            (false, Some(code @ 2..=255), true) => (true, Some(code - 2)),
+            (false, Some(0), _) => (true, None, "exit 0".to_string()),
+            (false, Some(code @ 2..=255), true) => (
+                true,
+                Some(code - 2),
+                format!("exit {code}: weight {}", code - 2),
+            ),
             (false, code, _) => {
                 debug!("MISC_CHECK exit {code:?} signal {:?}", exit.status.signal());
-                (false, None)
+                let detail = match (code, exit.status.signal()) {
+                    (Some(code), _) => format!("exit {code}"),
+                    (None, Some(sig)) => format!("killed by signal {sig}"),
+                    (None, None) => "ended".to_string(),
+                };
+                (false, None, detail)
             }
         };
-        self.finish(cx, i, ok, weight);
+        self.finish(cx, i, ok, weight, detail);
         self.publish(cx);
     }
 
@@ -558,6 +598,34 @@ impl Subsystem for Checks {
             let generation = cx.shared().generation;
             let b = cx.shared().balancer.clone();
             self.build(cx, &b, generation, false);
+        }
+    }
+
+    /// Each check's count and last result, into the real servers lvs.rs
+    /// listed (it comes before in the loop).
+    fn status(&self, _shared: &Shared, st: &mut Status) {
+        let now = Instant::now();
+        for c in &self.checks {
+            let Some(out) = st
+                .virtual_servers
+                .get_mut(c.id.vs)
+                .and_then(|vs| vs.real_servers.get_mut(c.id.rs))
+                .and_then(|rs| rs.checkers.get_mut(c.checker))
+            else {
+                continue;
+            };
+            out.suspended = c.suspended;
+            out.attempts = c.attempts;
+            if c.state.ran {
+                out.failures = Some(c.state.failures);
+            }
+            out.retry = Some(c.timing.retry);
+            if let Some(l) = &c.last {
+                out.last = Some(l.detail.clone());
+                out.last_ok = Some(l.ok);
+                let age = now.saturating_duration_since(l.at);
+                out.last_age_ms = Some(u64::try_from(age.as_millis()).unwrap_or(u64::MAX));
+            }
         }
     }
 

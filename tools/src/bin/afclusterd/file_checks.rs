@@ -39,6 +39,11 @@ impl FileChecks {
         }
     }
 
+    /// The number `file` holds, if it is watched.
+    pub fn value(&self, file: &str) -> Option<i64> {
+        self.files.values.get(file).copied()
+    }
+
     /// The kernel reported changes: whether a number moved.
     pub fn ready(&mut self) -> bool {
         self.files.ready()

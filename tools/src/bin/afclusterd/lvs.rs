@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use afcluster::balancer::{Balancer, RsId, Transition};
 use afcluster::config::{Checker, Config, Script};
-use afcluster::control::{IpvsStatus, RsStatus, Status, VsStatus};
+use afcluster::control::{CheckerStatus, IpvsStatus, RsStatus, Status, VsStatus};
 use afcluster::ipvs::{Ipvs, IpvsError, ServiceKey};
 use afcluster::{NodeState, Reflection};
 use log::{error, info, warn};
@@ -70,6 +70,37 @@ impl Lvs {
             scripts: HashMap::new(),
             next_script: 0,
             files: FileChecks::default(),
+        }
+    }
+
+    /// What an event-driven checker (CI-LINUX, FILE_CHECK) last saw; the
+    /// checkers run by the loop report their own (checks.rs).
+    fn event_driven(&self, shared: &Shared, c: &Checker, addr: std::net::IpAddr) -> Option<String> {
+        match c {
+            Checker::CiLinux(ci) => {
+                let r = &shared.reflection;
+                let node = match ci.node {
+                    Some(id) => r.node(id),
+                    None => r.node_by_addr(addr),
+                };
+                let stale = if r.is_stale() {
+                    " (reflection stale)"
+                } else {
+                    ""
+                };
+                Some(match node {
+                    Some(n) if n.name.is_empty() => {
+                        format!("node {} {}{stale}", n.id, n.state.name())
+                    }
+                    Some(n) => format!("node {} ({}) {}{stale}", n.id, n.name, n.state.name()),
+                    None => format!("no such node in the table{stale}"),
+                })
+            }
+            Checker::File(f) => Some(match self.files.value(&f.file) {
+                Some(v) => format!("holds {v}"),
+                None => "not watched".to_string(),
+            }),
+            _ => None,
         }
     }
 
@@ -390,6 +421,18 @@ impl Subsystem for Lvs {
                             port: rs.port,
                             alive: b.alive(id),
                             weight: b.effective_weight(id),
+                            checkers: rs
+                                .checkers
+                                .iter()
+                                .enumerate()
+                                .map(|(ci, c)| CheckerStatus {
+                                    kind: c.keyword().to_string(),
+                                    target: c.target(rs.addr, rs.port),
+                                    up: b.checker_passes(id, ci),
+                                    last: self.event_driven(shared, c, rs.addr),
+                                    ..CheckerStatus::default()
+                                })
+                                .collect(),
                         }
                     })
                     .collect(),
