@@ -12,12 +12,12 @@ use afcluster::Reflection;
 use crate::checks::Checks;
 use crate::control_server::Control;
 use crate::core::{Reactor, Shared};
-use crate::daemonize::Readiness;
 use crate::lifecycle::Lifecycle;
 use crate::lvs::Lvs;
 use crate::notify_hook::NotifyHook;
 use crate::reflection::ReflectionSync;
 use crate::vrrp::Vrrp;
+use afcluster_tools::daemon::daemonize::Readiness;
 
 pub struct Daemon {
     reactor: Reactor,

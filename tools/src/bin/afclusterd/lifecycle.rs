@@ -11,10 +11,10 @@ use log::{error, info, warn};
 use signal_hook::consts::{SIGHUP, SIGUSR1};
 
 use crate::core::{Cx, Message, Shared, Subsystem, TimerId};
-use crate::daemonize::Readiness;
 use crate::reflection::summary;
-use crate::service::Service;
 use crate::state_dump;
+use afcluster_tools::daemon::daemonize::Readiness;
+use afcluster_tools::daemon::service::Service;
 
 /// Keys of this subsystem's timer and status requests.
 const WATCHDOG: u64 = 0;

@@ -6,17 +6,13 @@ mod checks;
 mod control_server;
 mod core;
 mod daemon;
-mod daemonize;
 mod file_checks;
 mod ipvs_worker;
 mod lifecycle;
-mod logging;
 mod lvs;
 mod notify_hook;
-mod pid_file;
 mod reflection;
 mod scripts;
-mod service;
 mod state_dump;
 mod track_files;
 mod vrrp;
@@ -25,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use afcluster::config::{self, Config};
+use afcluster_tools::daemon::{daemonize, logging, pid_file};
 use clap::Parser;
 use log::{error, info, warn};
 
@@ -56,7 +53,7 @@ fn main() -> ExitCode {
     let readiness = if foreground {
         None
     } else {
-        match daemonize::daemonize(args.log_console) {
+        match daemonize::daemonize("afclusterd", args.log_console) {
             Ok(r) => Some(r),
             Err(e) => {
                 eprintln!("afclusterd: cannot go to the background: {e}");
@@ -64,7 +61,11 @@ fn main() -> ExitCode {
             }
         }
     };
-    logging::init(foreground || args.log_console, args.log_detail);
+    logging::init(
+        "afclusterd",
+        foreground || args.log_console,
+        args.log_detail,
+    );
     for w in &config.warnings {
         warn!("{w}");
     }
@@ -103,7 +104,7 @@ fn start(
     pid_path: &Path,
     readiness: &mut Option<daemonize::Readiness>,
 ) -> Result<(daemon::Daemon, pid_file::PidFile), String> {
-    let pid = pid_file::PidFile::create(pid_path).map_err(|e| e.to_string())?;
+    let pid = pid_file::PidFile::create(pid_path, "afclusterd").map_err(|e| e.to_string())?;
     info!(
         "afclusterd {} starting (pid {}, config {})",
         env!("CARGO_PKG_VERSION"),

@@ -3,7 +3,7 @@
 
 use log::LevelFilter;
 
-pub fn init(console: bool, detail: bool) {
+pub fn init(name: &str, console: bool, detail: bool) {
     let level = if detail {
         LevelFilter::Debug
     } else {
@@ -13,7 +13,7 @@ pub fn init(console: bool, detail: bool) {
         let formatter = syslog::Formatter3164 {
             facility: syslog::Facility::LOG_DAEMON,
             hostname: None,
-            process: "afclusterd".into(),
+            process: name.into(),
             pid: std::process::id(),
         };
         match syslog::unix(formatter) {
@@ -25,7 +25,7 @@ pub fn init(console: bool, detail: bool) {
                 }
             }
             // No syslog daemon: better the console than nothing.
-            Err(e) => eprintln!("afclusterd: no syslog ({e}); logging to stderr"),
+            Err(e) => eprintln!("{name}: no syslog ({e}); logging to stderr"),
         }
     }
     env_logger::Builder::new()

@@ -1,6 +1,6 @@
 //! Going to the background the classic way (fork, setsid, stdio to
 //! /dev/null), with one refinement: the parent waits for the child to say
-//! it started, so `afclusterd` exits non-zero when the daemon could not
+//! it started, so the command exits non-zero when the daemon could not
 //! start instead of leaving a dead daemon behind a successful exit.
 
 use std::fs::File;
@@ -21,7 +21,7 @@ impl Readiness {
 
 /// Fork. Returns in the child only; the parent exits with the child's
 /// verdict. Must run before any thread or socket is created.
-pub fn daemonize(keep_stderr: bool) -> io::Result<Readiness> {
+pub fn daemonize(name: &str, keep_stderr: bool) -> io::Result<Readiness> {
     let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
     // SAFETY: single-threaded at this point. libc's fork, as rustix's
     // (runtime::kernel_fork) skips libc's atfork handlers.
@@ -41,11 +41,11 @@ pub fn daemonize(keep_stderr: bool) -> io::Result<Readiness> {
             match verdict.as_slice() {
                 [0] => std::process::exit(0),
                 [] => {
-                    eprintln!("afclusterd: the daemon exited during start; see the system log");
+                    eprintln!("{name}: the daemon exited during start; see the system log");
                     std::process::exit(1)
                 }
                 why => {
-                    eprintln!("afclusterd: {}", String::from_utf8_lossy(why));
+                    eprintln!("{name}: {}", String::from_utf8_lossy(why));
                     std::process::exit(1)
                 }
             }

@@ -1,5 +1,5 @@
 //! The pid file, locked for the daemon's life: a second daemon is told who
-//! runs instead of fighting over the control socket.
+//! runs instead of fighting over what the first holds.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
@@ -13,7 +13,7 @@ pub struct PidFile {
 }
 
 impl PidFile {
-    pub fn create(path: &Path) -> io::Result<PidFile> {
+    pub fn create(path: &Path, name: &str) -> io::Result<PidFile> {
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -29,7 +29,7 @@ impl PidFile {
             return Err(io::Error::new(
                 io::ErrorKind::AddrInUse,
                 format!(
-                    "afclusterd is already running (pid {}, pid file {})",
+                    "{name} is already running (pid {}, pid file {})",
                     other.trim(),
                     path.display()
                 ),
