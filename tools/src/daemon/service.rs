@@ -12,6 +12,12 @@ pub struct Service {
     ping_every: Option<Duration>,
 }
 
+impl Default for Service {
+    fn default() -> Service {
+        Service::new()
+    }
+}
+
 impl Service {
     pub fn new() -> Service {
         let ping_every = sd_notify::watchdog_enabled().map(|d| d / 2);
