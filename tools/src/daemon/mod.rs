@@ -2,6 +2,7 @@
 //! people (errors, syslog's tag).
 
 pub mod daemonize;
+pub mod flags;
 pub mod logging;
 pub mod pid_file;
 pub mod service;

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use afcluster_tools::daemon::flags::DaemonFlags;
 use clap::Parser;
 
 #[derive(Parser, Debug)]
@@ -26,17 +27,8 @@ Exit status:
   1  it could not start (a bad --node-addrs file, the pid file taken)"
 )]
 pub struct Args {
-    /// Stay in the foreground (the default under systemd)
-    #[arg(short = 'n', long)]
-    pub dont_fork: bool,
-
-    /// Log to the console (stderr) instead of syslog
-    #[arg(short = 'l', long)]
-    pub log_console: bool,
-
-    /// Detailed log: every corosync callback (RUST_LOG overrides)
-    #[arg(short = 'D', long)]
-    pub log_detail: bool,
+    #[command(flatten)]
+    pub daemon: DaemonFlags,
 
     /// Pid file; it is also a lock against a second feeder
     #[arg(

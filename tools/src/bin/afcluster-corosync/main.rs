@@ -11,7 +11,7 @@ mod table;
 
 use std::process::ExitCode;
 
-use afcluster_tools::daemon::{daemonize, logging, pid_file};
+use afcluster_tools::daemon::{flags, pid_file};
 use clap::Parser;
 use log::{error, info};
 
@@ -22,21 +22,10 @@ const NAME: &str = "afcluster-corosync";
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let under_systemd =
-        std::env::var_os("NOTIFY_SOCKET").is_some() || std::env::var_os("INVOCATION_ID").is_some();
-    let foreground = args.dont_fork || under_systemd;
-    let mut readiness = if foreground {
-        None
-    } else {
-        match daemonize::daemonize(NAME, args.log_console) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                eprintln!("{NAME}: cannot go to the background: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
+    let mut readiness = match args.daemon.start(NAME) {
+        Ok(r) => r,
+        Err(code) => return code,
     };
-    logging::init(NAME, foreground || args.log_console, args.log_detail);
     let started = pid_file::PidFile::create(&args.pid_file, NAME)
         .map_err(|e| e.to_string())
         .and_then(|pid| {
@@ -75,14 +64,5 @@ fn main() -> ExitCode {
     afcluster_tools::daemon::service::Service::new().ready("following corosync");
     let result = feeder.run();
     pid.remove();
-    match result {
-        Ok(()) => {
-            info!("stopped");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            error!("event loop failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    flags::exit_status(result)
 }

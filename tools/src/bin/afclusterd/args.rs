@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use afcluster_tools::daemon::flags::DaemonFlags;
 use clap::Parser;
 
 #[derive(Parser, Debug)]
@@ -29,17 +30,8 @@ pub struct Args {
     )]
     pub config: Option<PathBuf>,
 
-    /// Stay in the foreground (the default under systemd)
-    #[arg(short = 'n', long)]
-    pub dont_fork: bool,
-
-    /// Log to the console (stderr) instead of syslog
-    #[arg(short = 'l', long)]
-    pub log_console: bool,
-
-    /// Detailed log: every event, replay and script run (RUST_LOG overrides)
-    #[arg(short = 'D', long)]
-    pub log_detail: bool,
+    #[command(flatten)]
+    pub daemon: DaemonFlags,
 
     /// Check the configuration, print what is wrong, and exit
     #[arg(short = 't', long)]

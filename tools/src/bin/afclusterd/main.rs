@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use afcluster::config::{self, Config};
-use afcluster_tools::daemon::{daemonize, logging, pid_file};
+use afcluster_tools::daemon::{daemonize, flags, pid_file};
 use clap::Parser;
 use log::{error, info, warn};
 
@@ -46,26 +46,10 @@ fn main() -> ExitCode {
         eprintln!("afclusterd: configuration {} is valid", path.display());
         return ExitCode::SUCCESS;
     }
-    // systemd runs us in the foreground and collects stderr.
-    let under_systemd =
-        std::env::var_os("NOTIFY_SOCKET").is_some() || std::env::var_os("INVOCATION_ID").is_some();
-    let foreground = args.dont_fork || under_systemd;
-    let readiness = if foreground {
-        None
-    } else {
-        match daemonize::daemonize("afclusterd", args.log_console) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                eprintln!("afclusterd: cannot go to the background: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
+    let readiness = match args.daemon.start("afclusterd") {
+        Ok(r) => r,
+        Err(code) => return code,
     };
-    logging::init(
-        "afclusterd",
-        foreground || args.log_console,
-        args.log_detail,
-    );
     for w in &config.warnings {
         warn!("{w}");
     }
@@ -77,16 +61,7 @@ fn main() -> ExitCode {
             let result = d.run();
             drop(d);
             pid.remove();
-            match result {
-                Ok(()) => {
-                    info!("stopped");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    error!("event loop failed: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+            flags::exit_status(result)
         }
         Err(e) => {
             error!("{e}");
