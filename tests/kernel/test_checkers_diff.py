@@ -11,26 +11,21 @@ keepalived's own source says otherwise."""
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 
 import pytest
 
-from daemon import DAEMON
-from ipvs_table import table
+from daemon_pair import DaemonPair, available
 from lan import sh, wait
 
-KEEPALIVED = "/usr/sbin/keepalived"
 HERE = os.path.dirname(__file__)
 HTTP_SERVER = os.path.join(HERE, "..", "netns", "http_server.py")
 PROBE_SERVERS = os.path.join(HERE, "..", "netns", "probe_servers.py")
 
 pytestmark = [
-    pytest.mark.skipif(
-        not all(os.path.exists(p) for p in (DAEMON, KEEPALIVED, "/usr/sbin/ipvsadm")),
-        reason="needs afclusterd, keepalived and ipvsadm"),
+    pytest.mark.skipif(not available(), reason="needs afclusterd, keepalived and ipvsadm"),
     # About 4 minutes under emulation, and what it compares is userspace's:
     # one kernel is enough (test_keepalived_diff compares IPVS on both).
     pytest.mark.skipif(os.uname().release.startswith("6.1."),
@@ -178,7 +173,8 @@ class Bench:
         tag = os.getpid() % 10000
         self.ns = {n: f"ck{n[:3]}{tag}" for n in ("keepalived", "afclusterd", "srv", "png")}
         self.sw = f"cksw{tag}"
-        self.procs, self.logs, self.servers = {}, {}, []
+        self.servers = []
+        self.daemons = DaemonPair(tmp_path, {n: self.ns[n] for n in ("keepalived", "afclusterd")})
         sh("ip", "netns", "add", self.sw)
         self.x(self.sw, "ip", "link", "add", "br0", "type", "bridge")
         self.x(self.sw, "ip", "link", "set", "br0", "up")
@@ -200,12 +196,7 @@ class Bench:
         (tmp_path / "afclusterd.conf").write_text(
             "global_defs {\n  router_id ckdiff\n"
             f"  control_socket {tmp_path}/afclusterd.sock\n}}\n" + body)
-        self.start("keepalived", [
-            KEEPALIVED, "-n", "-l", "-C", "-D", "-f", f"{tmp_path}/keepalived.conf",
-            "-p", f"{tmp_path}/keepalived.pid", "-c", f"{tmp_path}/checkers.pid"])
-        self.start("afclusterd", [
-            DAEMON, "-n", "-l", "-D", "-f", f"{tmp_path}/afclusterd.conf",
-            "--pid", f"{tmp_path}/afclusterd.pid"])
+        self.daemons.start()
 
     def x(self, ns, *argv, check=True):
         return sh("ip", "netns", "exec", ns, *argv, check=check)
@@ -254,23 +245,15 @@ class Bench:
             else:
                 (self.dir / "modes" / name).write_text(v + "\n")
 
-    def start(self, name, argv):
-        log = open(self.dir / f"{name}.log", "w")
-        self.logs[name] = log
-        self.procs[name] = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns[name], *argv],
-            stdout=log, stderr=subprocess.STDOUT)
-
     def tables(self):
-        return {name: table(self.ns[name]) for name in self.procs}
+        return self.daemons.tables()
 
     def reach(self, want, what, quiet=2.0, timeout=90.0):
         """Wait until both tables are `want` and stay so for `quiet` s."""
         end = time.monotonic() + timeout
         since = None
         while time.monotonic() < end:
-            for name, p in self.procs.items():
-                assert p.poll() is None, f"{name} died:\n{self.text(name)}"
+            self.daemons.assert_running()
             t = self.tables()
             if all(v == want for v in t.values()):
                 since = since or time.monotonic()
@@ -286,20 +269,13 @@ class Bench:
             f"--- afclusterd log:\n{self.text('afclusterd')}")
 
     def text(self, name):
-        self.logs[name].flush()
-        return (self.dir / f"{name}.log").read_text()[-4000:]
+        return self.daemons.text(name)
 
     def close(self):
-        for p in self.procs.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in [*self.procs.values(), *self.servers]:
-            if p in self.servers:
-                p.kill()
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        self.daemons.stop()
+        for p in self.servers:
+            p.kill()
+            p.wait(timeout=20)
         for ns in [*self.ns.values(), self.sw]:
             subprocess.run(["ip", "netns", "del", ns])
 

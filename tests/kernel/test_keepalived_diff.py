@@ -5,21 +5,16 @@ read with ipvsadm, must be the same. A difference is a bug of ours unless
 keepalived's own source says otherwise."""
 
 import os
-import signal
 import subprocess
 import time
 
 import pytest
 
-from daemon import DAEMON
-from ipvs_table import table
+from daemon_pair import DaemonPair, available
 
-KEEPALIVED = "/usr/sbin/keepalived"
 
 pytestmark = [
-    pytest.mark.skipif(
-        not all(os.path.exists(p) for p in (DAEMON, KEEPALIVED, "/usr/sbin/ipvsadm")),
-        reason="needs afclusterd, keepalived and ipvsadm"),
+    pytest.mark.skipif(not available(), reason="needs afclusterd, keepalived and ipvsadm"),
     # Minutes under emulation; the newer kernel runs the other differential
     # test (test_checkers_diff.py) and the cluster's.
     pytest.mark.skipif(os.uname().release.startswith("6.12."),
@@ -160,29 +155,15 @@ class Pair:
         (tmp_path / "afclusterd.conf").write_text(
             "global_defs {\n  router_id diff\n"
             f"  control_socket {tmp_path}/afclusterd.sock\n}}\n" + vs["afclusterd"])
-        self.logs = {}
-        self.procs = {}
-        self.start("keepalived", [
-            KEEPALIVED, "-n", "-l", "-C", "-D", "-f", f"{tmp_path}/keepalived.conf",
-            "-p", f"{tmp_path}/keepalived.pid", "-c", f"{tmp_path}/checkers.pid"])
-        self.start("afclusterd", [
-            DAEMON, "-n", "-l", "-D", "-f", f"{tmp_path}/afclusterd.conf",
-            "--pid", f"{tmp_path}/afclusterd.pid"])
-
-    def start(self, name, argv):
-        log = open(self.dir / f"{name}.log", "w")
-        self.logs[name] = log
-        self.procs[name] = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns[name], *argv],
-            stdout=log, stderr=subprocess.STDOUT)
+        self.daemons = DaemonPair(tmp_path, self.ns)
+        self.daemons.start()
 
     def wait_started(self, services=3, timeout=120.0):
         """keepalived takes seconds to start under emulation: wait until
         both hold every service before comparing anything."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            for name, p in self.procs.items():
-                assert p.poll() is None, f"{name} died:\n{self.text(name)}"
+            self.daemons.assert_running()
             if all(len(t) == services for t in self.tables().values()):
                 return
             time.sleep(0.2)
@@ -193,7 +174,7 @@ class Pair:
             (self.codes / rs).write_text(f"{code}\n")
 
     def tables(self):
-        return {name: table(ns) for name, ns in self.ns.items()}
+        return self.daemons.tables()
 
     def calls(self):
         """How often each daemon has run each check."""
@@ -218,8 +199,7 @@ class Pair:
             time.sleep(0.2)
         last, since = None, time.monotonic()
         while time.monotonic() < end:
-            for name, p in self.procs.items():
-                assert p.poll() is None, f"{name} died:\n{self.text(name)}"
+            self.daemons.assert_running()
             now = self.tables()
             if now != last:
                 last, since = now, time.monotonic()
@@ -229,18 +209,10 @@ class Pair:
         raise AssertionError(f"the tables did not settle: {last}")
 
     def text(self, name):
-        self.logs[name].flush()
-        return (self.dir / f"{name}.log").read_text()[-4000:]
+        return self.daemons.text(name)
 
     def close(self):
-        for p in self.procs.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs.values():
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        self.daemons.stop()
         for ns in self.ns.values():
             subprocess.run(["ip", "netns", "del", ns])
 

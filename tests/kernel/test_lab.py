@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import KO, insmod, loaded, rmmod
-from lab_client import (PERSISTENT, STREAM, VIP, WEB, Client, in_ns, lab, longest_gap,
+from lab_client import (PERSISTENT, STREAM, WEB, Client, in_ns, lab, longest_gap,
                         real_servers, vip_holders, wait)
 
 FEEDER = os.environ.get("AFC_FEEDER", "target/release/afcluster-corosync")
