@@ -10,7 +10,6 @@ import pytest
 
 import uapi as U
 from conftest import rmmod
-from nl import Client
 
 CLI = os.environ.get("AFC_CLI", "target/release/afcluster")
 

@@ -195,11 +195,6 @@ def test_user_namespace_owning_a_netns_may_change_its_table(afc, how, allowed):
     assert (afc.info()["seq"], afc.info()["node_count"]) == (1, 1)
 
 
-def _raise_nofile():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
-
-
 WORKLOAD = r"""
 import json, random, sys, time
 sys.path.insert(0, "tests/kernel")

@@ -9,7 +9,6 @@ status shows each real server's state and weight)."""
 import json
 import os
 import subprocess
-import time
 
 import pytest
 
