@@ -2,7 +2,6 @@
 //! corosync's membership, so that node failures reach afclusterd (and
 //! everything else that listens) as kernel events, with no polling.
 
-mod args;
 mod corosync;
 mod feeder;
 mod membership;
@@ -15,7 +14,7 @@ use afcluster_tools::daemon::{flags, pid_file};
 use clap::Parser;
 use log::{error, info};
 
-use args::Args;
+use afcluster_tools::args::corosync::Args;
 use feeder::{Feeder, Options};
 
 const NAME: &str = "afcluster-corosync";

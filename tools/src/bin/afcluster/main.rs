@@ -1,6 +1,5 @@
 //! `afcluster`: the command-line tool for the afcluster kernel channel.
 
-mod args;
 mod follow;
 mod genhash;
 mod output;
@@ -11,6 +10,7 @@ use std::time::Duration;
 
 use afcluster::control::{self, ControlError};
 use afcluster::{Client, Error, NodeChange};
+use afcluster_tools::args::cli as args;
 use clap::Parser;
 
 use args::{ChangeArgs, Cli, Command, NodeRef};

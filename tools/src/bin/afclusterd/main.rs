@@ -1,7 +1,6 @@
 //! `afclusterd`: keeps an exact, event-driven reflection of the kernel's
 //! cluster node table (see the crate's README for the whole picture).
 
-mod args;
 mod checks;
 mod control_server;
 mod core;
@@ -25,7 +24,7 @@ use afcluster_tools::daemon::{daemonize, flags, pid_file};
 use clap::Parser;
 use log::{error, info, warn};
 
-use args::Args;
+use afcluster_tools::args::afclusterd::Args;
 
 fn main() -> ExitCode {
     let args = Args::parse();

@@ -1,4 +1,4 @@
-//! Command-line syntax.
+//! `afcluster`'s command-line syntax.
 
 use std::net::IpAddr;
 use std::path::PathBuf;

@@ -1,8 +1,8 @@
-//! Command-line flags, in keepalived's spirit.
+//! `afclusterd`'s command-line flags, in keepalived's spirit.
 
 use std::path::PathBuf;
 
-use afcluster_tools::daemon::flags::DaemonFlags;
+use crate::daemon::flags::DaemonFlags;
 use clap::Parser;
 
 #[derive(Parser, Debug)]

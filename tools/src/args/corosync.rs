@@ -1,9 +1,10 @@
-//! Command-line flags, in keepalived's and afclusterd's spirit.
+//! `afcluster-corosync`'s command-line flags, in keepalived's and
+//! afclusterd's spirit.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use afcluster_tools::daemon::flags::DaemonFlags;
+use crate::daemon::flags::DaemonFlags;
 use clap::Parser;
 
 #[derive(Parser, Debug)]
