@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io;
+use std::os::fd::RawFd;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -37,7 +38,8 @@ pub struct Feeder {
     poll: Poll,
     signals: Signals,
     corosync: Option<Corosync>,
-    sources: Vec<Source>,
+    /// corosync's handles and their fds, by token (from FIRST_SOURCE).
+    sources: Vec<(Source, RawFd)>,
     table: Option<Table>,
     m: Membership,
     extra: NodeAddrs,
@@ -114,7 +116,7 @@ impl Feeder {
                         }
                     }
                     Token(t) => {
-                        let Some(&s) = self.sources.get(t.wrapping_sub(FIRST_SOURCE)) else {
+                        let Some(&(s, _)) = self.sources.get(t.wrapping_sub(FIRST_SOURCE)) else {
                             continue;
                         };
                         changed |= self.dispatch(s);
@@ -188,14 +190,12 @@ impl Feeder {
     }
 
     fn lost_corosync(&mut self) {
-        if let Some(c) = self.corosync.take() {
-            if let Ok(fds) = c.fds() {
-                for (_, fd) in fds {
-                    let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
-                }
-            }
+        // The fds registered, not asked again of a connection that died;
+        // deregistered before the handles close them.
+        for (_, fd) in self.sources.drain(..) {
+            let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
         }
-        self.sources.clear();
+        self.corosync = None;
         self.m.disconnected();
         self.m.stopping = false;
         self.retry_delay = RETRY_FIRST;
@@ -254,7 +254,7 @@ impl Feeder {
         new
     }
 
-    fn connected(&mut self, c: Corosync, fds: Vec<(Source, std::os::fd::RawFd)>) {
+    fn connected(&mut self, c: Corosync, fds: Vec<(Source, RawFd)>) {
         for (i, (s, fd)) in fds.iter().enumerate() {
             if let Err(e) = self.poll.registry().register(
                 &mut SourceFd(fd),
@@ -264,7 +264,7 @@ impl Feeder {
                 warn!("cannot watch corosync's {s:?} connection: {e}");
             }
         }
-        self.sources = fds.into_iter().map(|(s, _)| s).collect();
+        self.sources = fds;
         info!("connected to corosync: local node {}", c.local);
         self.m.local = c.local;
         self.m.connected = true;

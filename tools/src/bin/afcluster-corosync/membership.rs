@@ -127,11 +127,9 @@ impl Membership {
             return NodeState::Shutdown;
         }
         if !self.connected {
-            return if id == self.local {
-                NodeState::Down
-            } else if self.seen.contains(&id) {
-                // Kept (by the caller) as last written; this is only what
-                // a node never written gets.
+            // The others are not written then (see `wanted`): this is only
+            // what the local node, or a node never written, gets.
+            return if id == self.local || self.seen.contains(&id) {
                 NodeState::Down
             } else {
                 NodeState::NeverUp
