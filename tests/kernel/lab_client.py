@@ -63,8 +63,10 @@ out = open(sys.argv[1], "a", buffering=1)
 addr = sys.argv[2] if len(sys.argv) > 2 else "10.10.0.10"
 while True:
     t = time.monotonic_ns()
+    stage = "connect"
     try:
         s = socket.create_connection((addr, 80), timeout=1)
+        stage = "answer"
         s.sendall(b"GET / HTTP/1.0\r\n\r\n")
         data = b""
         while True:
@@ -76,7 +78,7 @@ while True:
         body = data.split(b"\r\n\r\n", 1)[1].decode().strip()
         out.write(f"{t} {body}\n")
     except OSError as e:
-        out.write(f"{t} ERROR {e.__class__.__name__}\n")
+        out.write(f"{t} ERROR {stage} {e.__class__.__name__}\n")
     time.sleep(0.05)
 """
 
@@ -127,6 +129,12 @@ def real_servers(director, service=f"{VIP}:80"):
     out = in_ns(director, "ipvsadm", "-Ln", "-t", service).stdout
     return {line.split()[1] for line in out.splitlines()
             if line.startswith("  -> ") and line.split()[1] != "RemoteAddress:Port"}
+
+
+def connections_to(director, rs):
+    """The director's IPVS connection entries to the real server rs."""
+    out = in_ns(director, "ipvsadm", "-Lnc").stdout
+    return [line for line in out.splitlines() if line.split()[-1:] == [rs]]
 
 
 def vip_holders():

@@ -25,7 +25,7 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(request):
     # The module for the whole file: the lab's namespaces live across tests.
     lab_client.use("lab")
     if loaded("afcluster"):
@@ -33,10 +33,15 @@ def cluster():
     r = insmod(KO)
     assert r.returncode == 0, r.stderr
     lab("down", check=False)
+    failed = request.session.testsfailed
     try:
         print(lab("up"))
         yield
     finally:
         print(lab("status", check=False))
+        # What the nodes' services said, for a failure seen only in CI.
+        if request.session.testsfailed != failed:
+            for node in ("lb1", "lb2", "web1", "web2", "web3"):
+                print(lab("logs", node, "60", check=False))
         lab("down", check=False)
         rmmod("afcluster")

@@ -106,6 +106,15 @@ def real_server_part(c, dev):
     return ([], {}, [(f"{c.addr('client')}/32", c.vip), (f"{c.addr6('client')}/128", c.vip6)])
 
 
+# A director's kernel settings. A packet of a connection whose real server
+# was taken out is dropped by IPVS (expire_nodest_conn 0, the default):
+# a client whose new connection reuses the port of one still listed (in
+# direct routing an entry lasts FIN_WAIT's 2 minutes after its close) waits
+# a whole SYN retransmission. With 1, IPVS expires such entries (all of
+# them, soon after the server goes) and schedules the new connection.
+DIRECTOR_SYSCTLS = {"net.ipv4.vs.expire_nodest_conn": 1}
+
+
 DIRECTOR = """global_defs {{
     router_id {name}
 {control_socket}    lvs_sync_daemon {dev} VI_1 id {vrid}
