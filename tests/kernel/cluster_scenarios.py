@@ -117,7 +117,7 @@ def test_6_the_master_losing_quorum_gives_up_the_vip(cluster):
     wait(lambda: vip_holders() == ["lb1"], "lb1 to take the VIP back")
 
 
-def test_7_a_clean_stop_drains_without_a_failed_request(cluster, tmp_path):
+def test_7_a_clean_stop_then_no_failed_request(cluster, tmp_path):
     c = Client(tmp_path, "stream", STREAM)
     try:
         wait(lambda: len(c.lines()) >= 5, "the stream")
