@@ -137,8 +137,9 @@ def connections_to(director, rs):
     return [line for line in out.splitlines() if line.split()[-1:] == [rs]]
 
 
-def vip_holders():
-    return [d for d in ("lb1", "lb2")
+def vip_holders(directors=("lb1", "lb2")):
+    """Which of the directors hold the VIP (ask only those that can answer)."""
+    return [d for d in directors
             if f" {VIP}/" in in_ns(d, "ip", "-o", "-4", "addr", "show").stdout]
 
 

@@ -115,6 +115,15 @@ def real_server_part(c, dev):
 DIRECTOR_SYSCTLS = {"net.ipv4.vs.expire_nodest_conn": 1}
 
 
+def node_part(c, node, dev):
+    """(addresses on lo, sysctls, routes) of any node: a real server's
+    part, a director's sysctls, nothing for the client."""
+    role = c.nodes[node]["role"]
+    if role == "web":
+        return real_server_part(c, dev)
+    return [], DIRECTOR_SYSCTLS if role == "director" else {}, []
+
+
 DIRECTOR = """global_defs {{
     router_id {name}
 {control_socket}    lvs_sync_daemon {dev} VI_1 id {vrid}
