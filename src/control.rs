@@ -86,6 +86,9 @@ pub struct RsStatus {
     pub addr: std::net::IpAddr,
     pub port: u16,
     pub alive: bool,
+    /// Down, kept in IPVS at weight 0 while its node shuts down cleanly.
+    #[serde(default)]
+    pub draining: bool,
     pub weight: i32,
     /// Its checkers, in the configuration's order.
     #[serde(default)]
@@ -572,8 +575,12 @@ pub fn render_status(s: &Status, out: &mut impl Write) -> io::Result<()> {
         )?;
         for rs in &vs.real_servers {
             let at = std::net::SocketAddr::new(rs.addr, rs.port);
-            let state = if rs.alive { "up" } else { "down" };
-            writeln!(out, "  -> {at:<28} {state:<5} weight {}", rs.weight)?;
+            let (state, weight) = match (rs.alive, rs.draining) {
+                (true, _) => ("up", rs.weight),
+                (false, true) => ("drain", 0),
+                (false, false) => ("down", rs.weight),
+            };
+            writeln!(out, "  -> {at:<28} {state:<5} weight {weight}")?;
             for c in &rs.checkers {
                 writeln!(out, "{}", checker_line(c))?;
             }
@@ -653,6 +660,7 @@ mod tests {
                     addr: "10.0.0.3".parse().unwrap(),
                     port: 80,
                     alive: false,
+                    draining: false,
                     weight: 1,
                     checkers: vec![CheckerStatus {
                         kind: "HTTP_GET".into(),

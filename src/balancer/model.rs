@@ -5,6 +5,10 @@
 //!   the first that fails;
 //! - a dead real server is removed from IPVS, or kept with weight 0 under
 //!   `inhibit_on_failure`;
+//! - afclusterd's own rule: a real server whose CI-LINUX node is
+//!   `shutdown` (stopping on purpose) is down but drains: it stays in IPVS
+//!   with weight 0, so that its connections end as they would and new ones
+//!   go elsewhere, until the node is down (then as any dead server);
 //! - a virtual server starts with quorum when the weights of its alive
 //!   real servers add up to `quorum + hysteresis` (`set_quorum_states`);
 //!   it loses it below `quorum - hysteresis`, or when that sum is 0, and
@@ -38,14 +42,28 @@ pub struct RsId {
 /// What a verdict changed, for logs and notify scripts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transition {
-    RealServer { id: RsId, alive: bool },
-    Quorum { vs: usize, up: bool },
+    RealServer {
+        id: RsId,
+        alive: bool,
+    },
+    /// A dead server starts or ends draining at weight 0
+    /// ([`Balancer::drain`]).
+    Draining {
+        id: RsId,
+        on: bool,
+    },
+    Quorum {
+        vs: usize,
+        up: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
 struct RsState {
     /// Per checker: failing now.
     failing: Vec<bool>,
+    /// Per checker: failing because its node is stopping on purpose.
+    draining: Vec<bool>,
     /// MISC_CHECK with misc_dynamic may change it.
     weight: i32,
     /// Per checker: what it adds to the weight (a FILE_CHECK's number ×
@@ -58,6 +76,11 @@ struct RsState {
 impl RsState {
     fn alive(&self) -> bool {
         !self.failing.iter().any(|f| *f)
+    }
+
+    /// Down, but kept at weight 0 while its connections end.
+    fn drains(&self) -> bool {
+        self.draining.iter().any(|d| *d)
     }
 
     /// keepalived's `real_weight(effective_weight)`: what IPVS is given.
@@ -105,6 +128,7 @@ impl Balancer {
                             .iter()
                             .map(|c| vs.alpha && !matches!(c, Checker::File(_)))
                             .collect(),
+                        draining: vec![false; rs.checkers.len()],
                         weight: rs.weight,
                         offsets: vec![0; rs.checkers.len()],
                         carried: None,
@@ -162,6 +186,7 @@ impl Balancer {
                 let rs = &b.config[vi].real_servers[ri];
                 let old = &self.state[ovi].rss[carried.from.rs];
                 let mut failing = vec![false; rs.checkers.len()];
+                let mut draining = vec![false; rs.checkers.len()];
                 let mut offsets = vec![0; rs.checkers.len()];
                 let mut weight = rs.weight;
                 for (ci, oc) in carried.checkers.iter().enumerate() {
@@ -169,6 +194,7 @@ impl Balancer {
                         continue;
                     };
                     failing[ci] = old.failing[oc];
+                    draining[ci] = old.draining[oc];
                     offsets[ci] = old.offsets[oc];
                     if matches!(&rs.checkers[ci], Checker::Misc(m) if m.dynamic) {
                         weight = old.weight;
@@ -177,6 +203,7 @@ impl Balancer {
                 carried.was_alive = old.alive();
                 let st = &mut b.state[vi].rss[ri];
                 st.failing = failing;
+                st.draining = draining;
                 st.offsets = offsets;
                 st.weight = weight;
                 st.carried = Some(carried);
@@ -238,9 +265,28 @@ impl Balancer {
         self.state[vs].quorum_up
     }
 
+    /// Whether a dead server is kept at weight 0 because its node is
+    /// stopping on purpose.
+    pub fn draining(&self, id: RsId) -> bool {
+        self.state[id.vs].rss[id.rs].drains()
+    }
+
     /// A checker's verdict. Returns what changed.
     pub fn report(&mut self, id: RsId, checker: usize, ok: bool) -> Vec<Transition> {
-        self.change(id, |rs| rs.failing[checker] = !ok)
+        self.change(id, |rs| {
+            rs.failing[checker] = !ok;
+            rs.draining[checker] = false;
+        })
+    }
+
+    /// A checker fails because the server's node is stopping on purpose:
+    /// the server is down (notify_down, quorum) but stays in IPVS at
+    /// weight 0 until a plain failure or a pass replaces this verdict.
+    pub fn drain(&mut self, id: RsId, checker: usize) -> Vec<Transition> {
+        self.change(id, |rs| {
+            rs.failing[checker] = true;
+            rs.draining[checker] = true;
+        })
     }
 
     /// MISC_CHECK's misc_dynamic: the exit status sets the weight.
@@ -269,13 +315,16 @@ impl Balancer {
     fn change(&mut self, id: RsId, f: impl FnOnce(&mut RsState)) -> Vec<Transition> {
         let vs = &mut self.state[id.vs];
         let rs = &mut vs.rss[id.rs];
-        let (was, before) = (rs.alive(), rs.contribution());
+        let (was, before, drained) = (rs.alive(), rs.contribution(), rs.drains());
         f(rs);
-        let (now, after) = (rs.alive(), rs.contribution());
+        let (now, after, drains) = (rs.alive(), rs.contribution(), rs.drains());
         vs.live_sum = vs.live_sum - before + after;
         let mut out = Vec::new();
         if was != now {
             out.push(Transition::RealServer { id, alive: now });
+        }
+        if drained != drains {
+            out.push(Transition::Draining { id, on: drains });
         }
         if was != now || before != after {
             self.update_quorum(id.vs, &mut out);
@@ -370,7 +419,7 @@ impl Balancer {
         for (rs, s) in cfg.real_servers.iter().zip(&st.rss) {
             let weight = if s.alive() && !sorry_serves {
                 s.effective()
-            } else if rs.inhibit_on_failure {
+            } else if rs.inhibit_on_failure || s.drains() {
                 0
             } else {
                 continue;
@@ -476,6 +525,11 @@ mod tests {
             CI-LINUX }
     }\n";
 
+    const TWO_RS: [std::net::IpAddr; 2] = [
+        std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 1, 1)),
+        std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 1, 2)),
+    ];
+
     fn id(rs: usize) -> RsId {
         RsId { vs: 0, rs }
     }
@@ -579,6 +633,90 @@ mod tests {
     }
 
     #[test]
+    fn a_shutdown_drains_at_weight_zero_until_the_node_is_down() {
+        let mut b = balancer(TWO);
+        // 10.0.1.1 drains: down for notify and quorum (sum 1 >= 2 - 1),
+        // kept in IPVS at weight 0.
+        assert_eq!(
+            b.drain(id(0), 0),
+            [
+                Transition::RealServer {
+                    id: id(0),
+                    alive: false
+                },
+                Transition::Draining {
+                    id: id(0),
+                    on: true
+                }
+            ]
+        );
+        assert!(b.draining(id(0)) && !b.alive(id(0)));
+        assert_eq!(
+            weights(&b),
+            [("10.0.1.1".into(), 0), ("10.0.1.2".into(), 1)]
+        );
+        assert!(b.drain(id(0), 0).is_empty(), "the same verdict again");
+        // Its node is down: removed, as any dead server.
+        assert_eq!(
+            b.report(id(0), 0, false),
+            [Transition::Draining {
+                id: id(0),
+                on: false
+            }]
+        );
+        assert_eq!(weights(&b), [("10.0.1.2".into(), 1)]);
+        // Back up: its weight again.
+        b.drain(id(0), 0);
+        assert_eq!(
+            b.report(id(0), 0, true),
+            [
+                Transition::RealServer {
+                    id: id(0),
+                    alive: true
+                },
+                Transition::Draining {
+                    id: id(0),
+                    on: false
+                }
+            ]
+        );
+        assert_eq!(
+            weights(&b),
+            [("10.0.1.1".into(), 2), ("10.0.1.2".into(), 1)]
+        );
+    }
+
+    #[test]
+    fn a_draining_server_stays_at_zero_whatever_its_other_checkers_say() {
+        let mut b = balancer(
+            "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n CI-LINUX\n TCP_CHECK {\n connect_timeout 1\n }\n }\n}\n",
+        );
+        b.drain(id(0), 0);
+        // Its service stops before its node is down: still drained.
+        assert!(b.report(id(0), 1, false).is_empty());
+        assert_eq!(weights(&b), [("10.0.1.1".into(), 0)]);
+        // The quorum is lost at the drain (sum 0), not again.
+        assert!(!b.quorum_up(0));
+        b.report(id(0), 0, false);
+        assert!(b.dests(0).is_empty());
+    }
+
+    #[test]
+    fn a_reload_keeps_a_drain() {
+        let mut b = balancer(TWO);
+        b.drain(id(0), 0);
+        let c =
+            Config::from_text(&TWO.replace("quorum 2", "quorum 1"), Path::new("/t.conf")).unwrap();
+        let (b2, ts) = b.reconfigured(c.virtual_servers);
+        assert!(ts.is_empty(), "{ts:?}");
+        assert!(b2.draining(id(0)));
+        assert_eq!(
+            weights(&b2),
+            [("10.0.1.1".into(), 0), ("10.0.1.2".into(), 1)]
+        );
+    }
+
+    #[test]
     fn alpha_starts_down_and_a_reload_keeps_verdicts() {
         let text = "virtual_server 10.0.0.1 80 {\n protocol TCP\n alpha\n real_server 10.0.1.1 80 {\n CI-LINUX\n }\n real_server 10.0.1.2 80 {\n CI-LINUX\n }\n}\n";
         let mut b = balancer(text);
@@ -642,9 +780,17 @@ mod tests {
             match (x >> 40) % 3 {
                 0 => drop(b.report(id(rs), 0, (x >> 50) % 2 == 0)),
                 1 => drop(b.set_weight(id(rs), ((x >> 45) % 5) as i32 - 1)),
-                _ => {}
+                _ => drop(b.drain(id(rs), 0)),
             }
             assert_eq!(b.state[0].live_sum, weight_sum(&b.state[0]));
+            // A drained server is in IPVS at weight 0, a dead one as
+            // inhibit_on_failure says (10.0.1.2 has it).
+            let held = b.dests(0).into_iter().find(|d| d.addr == TWO_RS[rs]);
+            match (b.alive(id(rs)), b.draining(id(rs))) {
+                (true, _) => assert!(held.is_some() || !b.quorum_up(0)),
+                (false, true) => assert_eq!(held.map(|d| d.weight), Some(0)),
+                (false, false) => assert_eq!(held.map(|d| d.weight), (rs == 1).then_some(0)),
+            }
         }
     }
 

@@ -67,3 +67,22 @@ def test_nat_is_one_line():
         assert "lb_kind NAT" in topology.director_conf(C, "lb1", "eth0")
     finally:
         C.lb_kind = "DR"
+
+
+IPVSADM = """IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+TCP  10.10.0.10:80 rr
+  -> 10.10.0.21:80                Route   1      0          12
+  -> 10.10.0.22:80                Route   0      1          3
+  -> 10.10.0.23:80                Route   0      0          7
+"""
+
+
+def test_a_drain_is_weight_0_and_no_connection_in_progress():
+    d = topology.ipvs_dests(IPVSADM)
+    assert d == {"10.10.0.21:80": (1, 0), "10.10.0.22:80": (0, 1), "10.10.0.23:80": (0, 0)}
+    assert [topology.drained(d, f"10.10.0.2{i}:80", True) for i in (1, 2, 3, 4)] == [
+        None, None, "at weight 0", "out of IPVS"]
+    # A backup's connection entries are copies: its weight alone says.
+    assert topology.drained(d, "10.10.0.22:80", False) == "at weight 0"

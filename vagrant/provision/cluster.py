@@ -1,8 +1,8 @@
 """The cluster of vagrant/cluster.yml and what each node runs, as text:
 the directors' afclusterd.conf (or keepalived.conf, to compare), the real
 servers' HTTP server, corosync's node list, afcluster-corosync's node
-addresses, and how a real server takes its part in the service (DR or
-NAT). scripts/lab writes these into its namespaces; vagrant/provision/
+addresses, how a real server takes its part in the service (DR or
+NAT), and what a director's `ipvsadm -Ln` says. scripts/lab writes these into its namespaces; vagrant/provision/
 configure onto a VM (the twin's, Vagrant's). Pure: no I/O but load()."""
 
 import ipaddress
@@ -55,6 +55,29 @@ class Cluster:
 def load(path=CLUSTER_YML):
     with open(path) as f:
         return Cluster(yaml.safe_load(f))
+
+
+def ipvs_dests(listing):
+    """`ipvsadm -Ln -t SERVICE`'s real servers: {"addr:port": (weight,
+    active connections)}."""
+    out = {}
+    for line in listing.splitlines():
+        f = line.split()
+        if line.startswith("  -> ") and len(f) >= 5 and f[1][0].isdigit():
+            out[f[1]] = (int(f[3]), int(f[4]))
+    return out
+
+
+def drained(dests, rs, serving):
+    """How a director holds rs once it sends it nothing new and, if it is
+    serving (holds the VIP), has no connection to it in progress: "at
+    weight 0" or "out of IPVS"; None while it is not drained. A backup's
+    entries are the sync daemon's copies: they end with no traffic, at
+    their timeout, not at the client's close."""
+    if rs not in dests:
+        return "out of IPVS"
+    weight, active = dests[rs]
+    return "at weight 0" if weight == 0 and (active == 0 or not serving) else None
 
 
 def corosync_nodelist(c):

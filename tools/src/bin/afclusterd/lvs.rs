@@ -189,6 +189,19 @@ fn scripts_of(b: &Balancer, ts: &[Transition]) -> Vec<(Script, String)> {
                     out.push((s.clone(), format!("{why} {}", rs.addr)));
                 }
             }
+            Transition::Draining { id, on } => {
+                let rs = &cfg[id.vs].real_servers[id.rs];
+                info!(
+                    "virtual server {}: real server {} {}",
+                    b.label(id.vs),
+                    rs.addr,
+                    if on {
+                        "draining at weight 0: its node is shutting down"
+                    } else {
+                        "no longer draining"
+                    }
+                );
+            }
             Transition::Quorum { vs, up } => {
                 let v = &cfg[vs];
                 let script = if up { &v.quorum_up } else { &v.quorum_down };
@@ -207,8 +220,9 @@ fn scripts_of(b: &Balancer, ts: &[Transition]) -> Vec<(Script, String)> {
     out
 }
 
-/// CI-LINUX: a real server passes while its node is up. A stale
-/// reflection changes nothing (a module reload must not flap servers).
+/// CI-LINUX: a real server passes while its node is up, and drains while
+/// it is `shutdown` (stopping on purpose: weight 0 until it is down). A
+/// stale reflection changes nothing (a module reload must not flap servers).
 fn ci_linux(b: &mut Balancer, reflection: &Reflection) -> Vec<Transition> {
     let mut out = Vec::new();
     if reflection.is_stale() {
@@ -225,13 +239,16 @@ fn ci_linux(b: &mut Balancer, reflection: &Reflection) -> Vec<Transition> {
                     Some(id) => reflection.node(id),
                     None => reflection.node_by_addr(rs.addr),
                 };
-                let ok = node.is_some_and(|n| n.state == NodeState::Up);
-                verdicts.push((RsId { vs: vi, rs: ri }, ci, ok));
+                let state = node.map(|n| n.state);
+                verdicts.push((RsId { vs: vi, rs: ri }, ci, state));
             }
         }
     }
-    for (id, checker, ok) in verdicts {
-        out.extend(b.report(id, checker, ok));
+    for (id, checker, state) in verdicts {
+        out.extend(match state {
+            Some(NodeState::Shutdown) => b.drain(id, checker),
+            s => b.report(id, checker, s == Some(NodeState::Up)),
+        });
     }
     out
 }
@@ -420,6 +437,7 @@ impl Subsystem for Lvs {
                             addr: rs.addr,
                             port: rs.port,
                             alive: b.alive(id),
+                            draining: b.draining(id),
                             weight: b.effective_weight(id),
                             checkers: rs
                                 .checkers

@@ -194,6 +194,33 @@ fn node_states_become_exactly_these_ipvs_changes() {
 }
 
 #[test]
+fn a_clean_shutdown_drains_at_weight_zero_then_removes_at_down() {
+    let ipvs = fake::Shared::default();
+    let (mut r, me) = daemon(VS, &ipvs);
+    let table = |s3| vec![node(1, NodeState::Up), node(2, NodeState::Up), node(3, s3)];
+    until_changes(&mut r, &ipvs, 4);
+    reflect(&mut r, me, 3, table(NodeState::Shutdown));
+    assert_eq!(
+        until_changes(&mut r, &ipvs, 1),
+        [Change::EditDest(key(), dest(3, 0))]
+    );
+    let rs = r.status().virtual_servers[0].real_servers[2].clone();
+    assert!(!rs.alive && rs.draining, "{rs:?}");
+    reflect(&mut r, me, 4, table(NodeState::Down));
+    assert_eq!(
+        until_changes(&mut r, &ipvs, 1),
+        [Change::DelDest(key(), "10.0.1.3".parse().unwrap(), 80)]
+    );
+    assert!(!r.status().virtual_servers[0].real_servers[2].draining);
+    reflect(&mut r, me, 5, table(NodeState::Up));
+    assert_eq!(
+        until_changes(&mut r, &ipvs, 1),
+        [Change::AddDest(key(), dest(3, 1))]
+    );
+    r.stop_all();
+}
+
+#[test]
 fn verdicts_of_an_earlier_configuration_are_void_after_a_reload() {
     // The review's bug: verdicts queued, then a SIGHUP's reload, then the
     // old ids applied to the new configuration (out of bounds: a panic;
