@@ -115,8 +115,13 @@ def test_node_states_drive_ipvs(afc, ipvs, tmp_path):
                 break
             time.sleep(0.05)
         assert down_log.read_text() == "rs1\n"
-        afc.set(3, state="shutdown")         # by node id
+        afc.set(3, state="shutdown")         # by node id; a clean stop: drained
         afc.set(1, state="up")
+        wait_table({svc: {("10.0.1.1:80", "Masq", 2), ("10.0.1.2:80", "Masq", 0),
+                          ("10.0.1.3:80", "Masq", 0)}, **foreign})
+        rs3 = d.status()["virtual_servers"][0]["real_servers"][2]
+        assert (rs3["alive"], rs3["draining"]) == (False, True), rs3
+        afc.set(3, state="down")             # the end of the clean stop: out
         wait_table({svc: {("10.0.1.1:80", "Masq", 2), ("10.0.1.2:80", "Masq", 0)},
                     **foreign})
         afc.delete(2)                        # gone from the table: down
