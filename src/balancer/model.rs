@@ -530,6 +530,9 @@ mod tests {
         std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 1, 2)),
     ];
 
+    /// One real server with two checkers: CI-LINUX (0) and TCP_CHECK (1).
+    const CI_AND_TCP: &str = "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n CI-LINUX\n TCP_CHECK {\n connect_timeout 1\n }\n }\n}\n";
+
     fn id(rs: usize) -> RsId {
         RsId { vs: 0, rs }
     }
@@ -612,9 +615,7 @@ mod tests {
 
     #[test]
     fn a_server_is_down_while_any_checker_fails() {
-        let mut b = balancer(
-            "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n CI-LINUX\n TCP_CHECK {\n connect_timeout 1\n }\n }\n}\n",
-        );
+        let mut b = balancer(CI_AND_TCP);
         assert_eq!(
             b.report(id(0), 1, false),
             [
@@ -688,9 +689,7 @@ mod tests {
 
     #[test]
     fn a_draining_server_stays_at_zero_whatever_its_other_checkers_say() {
-        let mut b = balancer(
-            "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n CI-LINUX\n TCP_CHECK {\n connect_timeout 1\n }\n }\n}\n",
-        );
+        let mut b = balancer(CI_AND_TCP);
         b.drain(id(0), 0);
         // Its service stops before its node is down: still drained.
         assert!(b.report(id(0), 1, false).is_empty());
